@@ -1,0 +1,121 @@
+// Integration: the real agated process on a free loopback port.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sys/wait.h>
+
+#include "tests/support/http_client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace agate {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using testing::http_request;
+using testing::ServerProcess;
+
+const std::filesystem::path kAgated = AGATE_AGATED_PATH;
+
+class AgatedTest : public ::testing::Test {
+ protected:
+  std::filesystem::path data_dir() const { return dir_.path() / "data"; }
+  testing::TempDir dir_;
+};
+
+TEST_F(AgatedTest, OpensTheLogSaysWhereAndAnswersHealthz) {
+  ServerProcess server(kAgated, data_dir());
+  auto res = http_request(server.port(), bhttp::verb::get, "/healthz");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+  EXPECT_TRUE(res["x-compute-request-id"].starts_with("req-"));
+  const auto body = boost::json::parse(res.body()).as_object();
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_EQ(body.at("log").at("last_seq"), 0);
+  EXPECT_EQ(body.at("log").at("path").as_string(),
+            std::filesystem::absolute(data_dir()).lexically_normal().string());
+  EXPECT_TRUE(std::filesystem::exists(data_dir() / "data.mdb"));
+  EXPECT_NE(server.output().find("event log at " + (data_dir() / "data.mdb").string()),
+            std::string::npos)
+      << server.output();
+}
+
+TEST_F(AgatedTest, UnknownPathIsManilaNotFound) {
+  ServerProcess server(kAgated, data_dir());
+  auto res = http_request(server.port(), bhttp::verb::get, "/v2/nothing-here");
+  ASSERT_EQ(res.result_int(), 404);
+  EXPECT_EQ(boost::json::parse(res.body()),
+            boost::json::parse(R"({"itemNotFound": {"code": 404,
+                                   "message": "The resource could not be found."}})"));
+  EXPECT_TRUE(res["x-compute-request-id"].starts_with("req-"));
+}
+
+TEST_F(AgatedTest, WrongMethodIsBadMethod) {
+  ServerProcess server(kAgated, data_dir());
+  auto res = http_request(server.port(), bhttp::verb::post, "/healthz", "{}");
+  EXPECT_EQ(res.result_int(), 405);
+  EXPECT_EQ(res[bhttp::field::allow], "GET, HEAD");
+  EXPECT_TRUE(boost::json::parse(res.body()).as_object().contains("badMethod"));
+}
+
+TEST_F(AgatedTest, OversizedBodyIsOverLimitAndServerStaysHealthy) {
+  ServerProcess server(kAgated, data_dir());
+  const std::string request =
+      "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n" +
+      std::string(2000000, 'a');
+  const auto answer = testing::raw_exchange(server.port(), request);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("\"overLimit\""), std::string::npos);
+  EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, MalformedRequestIsBadRequest) {
+  ServerProcess server(kAgated, data_dir());
+  const auto answer = testing::raw_exchange(server.port(), "GARBAGE\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+  EXPECT_NE(answer.find("\"badRequest\""), std::string::npos);
+  EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, SecondServerOnTheSameDataIsRefused) {
+  ServerProcess first(kAgated, data_dir());
+  auto second = testing::run_process(kAgated, {"--listen", "127.0.0.1:0", "--data-dir",
+                                               data_dir().string()});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.output.find("another agated is already using"), std::string::npos)
+      << second.output;
+}
+
+TEST_F(AgatedTest, StopsCleanlyOnSigtermAndReopens) {
+  {
+    ServerProcess server(kAgated, data_dir());
+    const int status = server.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
+  }
+  ServerProcess again(kAgated, data_dir());
+  EXPECT_EQ(http_request(again.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, BadConfigurationIsExplained) {
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[storage]\ndurability = \"sometimes\"\n";
+  auto r = testing::run_process(kAgated, {"--config", config.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("storage.durability = \"sometimes\""), std::string::npos) << r.output;
+}
+
+TEST_F(AgatedTest, ConfigFileSetsListenAndStorage) {
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[server]\nthreads = 1\n[storage]\nmap_size = \"64MiB\"\n"
+                           "durability = \"nometasync\"\n";
+  ServerProcess server(kAgated, data_dir(), {"--config", config.string()});
+  auto res = http_request(server.port(), bhttp::verb::get, "/healthz");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(boost::json::parse(res.body()).at("log").at("map_size"), 64u << 20);
+  EXPECT_NE(server.output().find("durability nometasync"), std::string::npos) << server.output();
+}
+
+}  // namespace
+}  // namespace agate

@@ -1,0 +1,96 @@
+#include "tools/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/temp_dir.h"
+
+namespace agate::tools {
+namespace {
+
+TEST(Config, ParsesSizesWithBinaryUnits) {
+  EXPECT_EQ(parse_size("1048576"), 1048576u);
+  EXPECT_EQ(parse_size("64KiB"), 64u << 10);
+  EXPECT_EQ(parse_size("512MiB"), 512u << 20);
+  EXPECT_EQ(parse_size("16GiB"), std::uint64_t{16} << 30);
+  EXPECT_EQ(parse_size("1TiB"), std::uint64_t{1} << 40);
+  EXPECT_EQ(parse_size(""), std::nullopt);
+  EXPECT_EQ(parse_size("GiB"), std::nullopt);
+  EXPECT_EQ(parse_size("16GB"), std::nullopt);
+  EXPECT_EQ(parse_size("-1"), std::nullopt);
+  EXPECT_EQ(parse_size("99999999999TiB"), std::nullopt);
+}
+
+TEST(Config, ParsesListenAddresses) {
+  Config c;
+  parse_listen("0.0.0.0:9000", c);
+  EXPECT_EQ(c.listen_address, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 9000);
+  parse_listen("[::1]:0", c);
+  EXPECT_EQ(c.listen_address, "::1");
+  EXPECT_EQ(c.listen_port, 0);
+  EXPECT_THROW(parse_listen("localhost", c), ConfigError);
+  EXPECT_THROW(parse_listen("127.0.0.1:70000", c), ConfigError);
+  EXPECT_THROW(parse_listen("127.0.0.1:", c), ConfigError);
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  Config load(const std::string& text) {
+    const auto file = dir_.path() / "agate.toml";
+    std::ofstream(file) << text;
+    Config c;
+    load_config_file(file, c);
+    return c;
+  }
+  std::string error_of(const std::string& text) {
+    try {
+      load(text);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(ConfigFileTest, EmptyFileKeepsDefaults) {
+  const auto c = load("");
+  EXPECT_EQ(c.listen_address, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 8786);
+  EXPECT_EQ(c.data_dir, "var/agate");
+  EXPECT_EQ(c.storage.durability, lmdb::Durability::sync);
+}
+
+TEST_F(ConfigFileTest, ReadsEveryKey) {
+  const auto c = load(R"(
+[server]
+listen = "127.0.0.1:9999"
+threads = 4
+body_limit = "2MiB"
+[storage]
+data_dir = "/srv/agate"
+map_size = 1073741824
+durability = "nometasync"
+)");
+  EXPECT_EQ(c.listen_port, 9999);
+  EXPECT_EQ(c.threads, 4u);
+  EXPECT_EQ(c.body_limit, 2u << 20);
+  EXPECT_EQ(c.data_dir, "/srv/agate");
+  EXPECT_EQ(c.storage.map_size, 1u << 30);
+  EXPECT_EQ(c.storage.durability, lmdb::Durability::nometasync);
+}
+
+TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
+  EXPECT_EQ(error_of("[storage]\nmapsize = 1\n"), "unknown key [storage] mapsize");
+  EXPECT_EQ(error_of("[server]\nthreads = 0\n"),
+            "server.threads: expected an integer from 1 to 256");
+  EXPECT_EQ(error_of("[storage]\nmap_size = \"huge\"\n"),
+            "storage.map_size = \"huge\": expected a size such as \"512MiB\" or \"16GiB\"");
+  EXPECT_EQ(error_of("[storage]\ndata_dir = 3\n"), "storage.data_dir: expected a string");
+  EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agate::tools

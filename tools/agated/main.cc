@@ -1,0 +1,147 @@
+// agated: the Agate server. Opens the event log in its data directory and serves HTTP.
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "events/event_log.h"
+#include "events/lmdb.h"
+#include "http/server.h"
+#include "tools/config.h"
+
+namespace {
+
+using agate::tools::Config;
+using agate::tools::ConfigError;
+
+// Holds an exclusive lock on <data_dir>/agated.lock for the life of the process, so that two
+// servers never write one environment and offline tools can tell that a server is running.
+class DataDirLock {
+ public:
+  explicit DataDirLock(const std::filesystem::path& dir) {
+    const auto file = dir / "agated.lock";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd_ < 0) {
+      throw std::runtime_error(fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      if (err == EWOULDBLOCK) {
+        throw std::runtime_error(fmt::format(
+            "another agated is already using {} (it holds {})", dir.string(), file.string()));
+      }
+      throw std::runtime_error(fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
+    }
+    const auto pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) == 0) {
+      [[maybe_unused]] auto n = ::write(fd_, pid.data(), pid.size());
+    }
+  }
+  ~DataDirLock() { ::close(fd_); }
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string human_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", v, units[u]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"agated — the Agate access-policy server"};
+  std::string config_file, listen, data_dir, map_size, durability, port_file;
+  unsigned threads = 0;
+  app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+  app.add_option("--listen", listen, "address:port to serve on (default 127.0.0.1:8786)");
+  app.add_option("--data-dir", data_dir, "data directory holding the LMDB environment (default var/agate)");
+  app.add_option("--map-size", map_size, "largest size of the LMDB environment, e.g. 16GiB");
+  app.add_option("--durability", durability, "sync | nometasync | nosync (default sync)");
+  app.add_option("--threads", threads, "HTTP threads (default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--port-file", port_file,
+                 "write the port listened on to this file once listening (useful with port 0)");
+  CLI11_PARSE(app, argc, argv);
+
+  Config config;
+  try {
+    if (!config_file.empty()) agate::tools::load_config_file(config_file, config);
+    if (!listen.empty()) agate::tools::parse_listen(listen, config);
+    if (!data_dir.empty()) config.data_dir = data_dir;
+    if (threads) config.threads = threads;
+    if (!map_size.empty()) {
+      auto bytes = agate::tools::parse_size(map_size);
+      if (!bytes) throw ConfigError(fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
+      config.storage.map_size = *bytes;
+    }
+    if (!durability.empty()) {
+      auto d = agate::lmdb::parse_durability(durability);
+      if (!d) throw ConfigError(fmt::format("--durability {}: expected sync, nometasync or nosync", durability));
+      config.storage.durability = *d;
+    }
+  } catch (const ConfigError& e) {
+    spdlog::critical("configuration: {}", e.what());
+    return 2;
+  }
+
+  try {
+    const auto dir = std::filesystem::absolute(config.data_dir).lexically_normal();
+    std::filesystem::create_directories(dir);
+    DataDirLock lock(dir);
+    auto env = agate::lmdb::Env::open(dir, config.storage);
+    auto log = agate::events::EventLog::open(env);
+    {
+      auto txn = agate::lmdb::Txn::begin_read(env);
+      spdlog::info("event log at {}: {} events, map size {}, {} in use, durability {}",
+                   (dir / "data.mdb").string(), log.last(txn).value, human_bytes(env.map_size()),
+                   human_bytes(env.used_bytes()), agate::lmdb::to_string(config.storage.durability));
+    }
+
+    agate::http::Services services{env, log};
+    agate::http::ServerOptions options;
+    options.address = config.listen_address;
+    options.port = config.listen_port;
+    options.threads = config.threads;
+    options.body_limit = config.body_limit;
+    agate::http::Server server(services, options);
+
+    boost::asio::signal_set signals(server.io_context(), SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {}: stopping", signal);
+      server.stop();
+    });
+
+    spdlog::info("listening on http://{}:{}", config.listen_address, server.port());
+    if (!port_file.empty()) {
+      // Written to a temporary name and renamed, so a reader never sees a partial number.
+      const std::filesystem::path tmp = port_file + ".tmp";
+      std::ofstream(tmp) << server.port() << "\n";
+      std::filesystem::rename(tmp, port_file);
+    }
+    server.run();
+    spdlog::info("stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,122 @@
+#include "tools/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <toml++/toml.h>
+
+namespace agate::tools {
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t number = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, number);
+  if (ec != std::errc() || ptr == begin) return std::nullopt;
+  const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+  unsigned shift = 0;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "KiB") shift = 10;
+  else if (unit == "MiB") shift = 20;
+  else if (unit == "GiB") shift = 30;
+  else if (unit == "TiB") shift = 40;
+  else return std::nullopt;
+  if (shift && number > (UINT64_MAX >> shift)) return std::nullopt;
+  return number << shift;
+}
+
+void parse_listen(std::string_view text, Config& config) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    throw ConfigError(fmt::format("listen \"{}\": expected address:port", text));
+  }
+  std::string_view address = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || ptr != port.data() + port.size() || port.empty() || value > 65535) {
+    throw ConfigError(fmt::format("listen \"{}\": port must be 0-65535", text));
+  }
+  config.listen_address = std::string(address);
+  config.listen_port = static_cast<std::uint16_t>(value);
+}
+
+namespace {
+
+std::uint64_t size_value(const toml::node& node, std::string_view key) {
+  if (auto i = node.value<std::int64_t>(); i && node.is_integer()) {
+    if (*i < 0) throw ConfigError(fmt::format("{}: must not be negative", key));
+    return static_cast<std::uint64_t>(*i);
+  }
+  if (auto s = node.value<std::string>()) {
+    if (auto bytes = parse_size(*s)) return *bytes;
+    throw ConfigError(fmt::format("{} = \"{}\": expected a size such as \"512MiB\" or \"16GiB\"",
+                                  key, *s));
+  }
+  throw ConfigError(fmt::format("{}: expected a size (an integer or a string such as \"16GiB\")",
+                                key));
+}
+
+std::string string_value(const toml::node& node, std::string_view key) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  throw ConfigError(fmt::format("{}: expected a string", key));
+}
+
+void check_keys(const toml::table& table, std::string_view section,
+                std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : table) {
+    bool ok = false;
+    for (auto name : known) ok = ok || name == k.str();
+    if (!ok) throw ConfigError(fmt::format("unknown key [{}] {}", section, k.str()));
+  }
+}
+
+}  // namespace
+
+void load_config_file(const std::filesystem::path& file, Config& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+  check_keys(root, "", {"server", "storage"});
+
+  if (auto* server = root["server"].as_table()) {
+    check_keys(*server, "server", {"listen", "threads", "body_limit"});
+    if (auto* n = server->get("listen")) parse_listen(string_value(*n, "server.listen"), config);
+    if (auto* n = server->get("threads")) {
+      auto t = n->value<std::int64_t>();
+      if (!t || !n->is_integer() || *t < 1 || *t > 256) {
+        throw ConfigError("server.threads: expected an integer from 1 to 256");
+      }
+      config.threads = static_cast<unsigned>(*t);
+    }
+    if (auto* n = server->get("body_limit")) config.body_limit = size_value(*n, "server.body_limit");
+  } else if (root.contains("server")) {
+    throw ConfigError("server: expected a table");
+  }
+
+  if (auto* storage = root["storage"].as_table()) {
+    check_keys(*storage, "storage", {"data_dir", "map_size", "durability"});
+    if (auto* n = storage->get("data_dir")) config.data_dir = string_value(*n, "storage.data_dir");
+    if (auto* n = storage->get("map_size")) config.storage.map_size = size_value(*n, "storage.map_size");
+    if (auto* n = storage->get("durability")) {
+      const auto text = string_value(*n, "storage.durability");
+      auto d = lmdb::parse_durability(text);
+      if (!d) {
+        throw ConfigError(fmt::format(
+            "storage.durability = \"{}\": expected \"sync\", \"nometasync\" or \"nosync\"", text));
+      }
+      config.storage.durability = *d;
+    }
+  } else if (root.contains("storage")) {
+    throw ConfigError("storage: expected a table");
+  }
+}
+
+}  // namespace agate::tools

@@ -1,0 +1,50 @@
+#pragma once
+
+// agated's configuration: defaults, then an optional TOML file, then command-line flags.
+//
+//   [server]
+//   listen = "127.0.0.1:8786"       # address:port; port 0 picks a free one
+//   threads = 2
+//   body_limit = "1MiB"
+//
+//   [storage]
+//   data_dir = "var/agate"          # relative paths are taken from the current directory
+//   map_size = "16GiB"              # the most the LMDB environment may grow to
+//   durability = "sync"             # sync | nometasync | nosync
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "events/lmdb.h"
+
+namespace agate::tools {
+
+// A configuration that cannot be used; the message names the key and what is wrong.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = 8786;
+  unsigned threads = 2;
+  std::size_t body_limit = 1u << 20;
+  std::filesystem::path data_dir = "var/agate";
+  lmdb::EnvOptions storage;
+};
+
+// "1048576", "64KiB", "512MiB", "16GiB", "1TiB" -> bytes. Returns nullopt if malformed.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+// "127.0.0.1:8786", "[::1]:0" -> address and port; throws ConfigError if malformed.
+void parse_listen(std::string_view text, Config& config);
+
+// Reads a TOML file over `config`. Throws ConfigError on a syntax error, an unknown key or a
+// bad value.
+void load_config_file(const std::filesystem::path& file, Config& config);
+
+}  // namespace agate::tools
