@@ -77,8 +77,7 @@ void write(s::ShareCreated::Builder b, const ShareCreated& e) {
     instances[i].setInstanceId(text(in.instance_id));
     instances[i].setHost(text(in.host));
     instances[i].setStatus(text(in.status));
-    write_texts(instances[i].initExportLocations(in.export_locations.size()),
-                in.export_locations);
+    write_texts(instances[i].initExportLocations(in.export_locations.size()), in.export_locations);
   }
 }
 
@@ -188,25 +187,44 @@ void write_body(s::Event::Body::Builder b, const Body& body) {
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, ShareTypeCreated>) write(b.initShareTypeCreated(), e);
-        else if constexpr (std::is_same_v<T, ShareTypeDeleted>) write(b.initShareTypeDeleted(), e);
-        else if constexpr (std::is_same_v<T, ShareCreated>) write(b.initShareCreated(), e);
-        else if constexpr (std::is_same_v<T, ShareStatusChanged>) write(b.initShareStatusChanged(), e);
-        else if constexpr (std::is_same_v<T, ShareDeleted>) write(b.initShareDeleted(), e);
-        else if constexpr (std::is_same_v<T, AccessGroupCreated>) write(b.initAccessGroupCreated(), e);
-        else if constexpr (std::is_same_v<T, AccessGroupUpdated>) write(b.initAccessGroupUpdated(), e);
-        else if constexpr (std::is_same_v<T, AccessGroupDeleted>) write(b.initAccessGroupDeleted(), e);
-        else if constexpr (std::is_same_v<T, EntryAdded>) write(b.initEntryAdded(), e);
-        else if constexpr (std::is_same_v<T, EntryRemoved>) write(b.initEntryRemoved(), e);
-        else if constexpr (std::is_same_v<T, RuleAllowed>) write(b.initRuleAllowed(), e);
-        else if constexpr (std::is_same_v<T, RuleDenied>) write(b.initRuleDenied(), e);
-        else if constexpr (std::is_same_v<T, RuleMetadataSet>) write(b.initRuleMetadataSet(), e);
-        else if constexpr (std::is_same_v<T, RuleMetadataUnset>) write(b.initRuleMetadataUnset(), e);
-        else if constexpr (std::is_same_v<T, GroupAttached>) write(b.initGroupAttached(), e);
-        else if constexpr (std::is_same_v<T, GroupDetached>) write(b.initGroupDetached(), e);
-        else if constexpr (std::is_same_v<T, AccessSyncRequested>) write(b.initAccessSyncRequested(), e);
-        else if constexpr (std::is_same_v<T, DriverOutcome>) write(b.initDriverOutcome(), e);
-        else static_assert(!sizeof(T), "every event kind must be encoded");
+        if constexpr (std::is_same_v<T, ShareTypeCreated>)
+          write(b.initShareTypeCreated(), e);
+        else if constexpr (std::is_same_v<T, ShareTypeDeleted>)
+          write(b.initShareTypeDeleted(), e);
+        else if constexpr (std::is_same_v<T, ShareCreated>)
+          write(b.initShareCreated(), e);
+        else if constexpr (std::is_same_v<T, ShareStatusChanged>)
+          write(b.initShareStatusChanged(), e);
+        else if constexpr (std::is_same_v<T, ShareDeleted>)
+          write(b.initShareDeleted(), e);
+        else if constexpr (std::is_same_v<T, AccessGroupCreated>)
+          write(b.initAccessGroupCreated(), e);
+        else if constexpr (std::is_same_v<T, AccessGroupUpdated>)
+          write(b.initAccessGroupUpdated(), e);
+        else if constexpr (std::is_same_v<T, AccessGroupDeleted>)
+          write(b.initAccessGroupDeleted(), e);
+        else if constexpr (std::is_same_v<T, EntryAdded>)
+          write(b.initEntryAdded(), e);
+        else if constexpr (std::is_same_v<T, EntryRemoved>)
+          write(b.initEntryRemoved(), e);
+        else if constexpr (std::is_same_v<T, RuleAllowed>)
+          write(b.initRuleAllowed(), e);
+        else if constexpr (std::is_same_v<T, RuleDenied>)
+          write(b.initRuleDenied(), e);
+        else if constexpr (std::is_same_v<T, RuleMetadataSet>)
+          write(b.initRuleMetadataSet(), e);
+        else if constexpr (std::is_same_v<T, RuleMetadataUnset>)
+          write(b.initRuleMetadataUnset(), e);
+        else if constexpr (std::is_same_v<T, GroupAttached>)
+          write(b.initGroupAttached(), e);
+        else if constexpr (std::is_same_v<T, GroupDetached>)
+          write(b.initGroupDetached(), e);
+        else if constexpr (std::is_same_v<T, AccessSyncRequested>)
+          write(b.initAccessSyncRequested(), e);
+        else if constexpr (std::is_same_v<T, DriverOutcome>)
+          write(b.initDriverOutcome(), e);
+        else
+          static_assert(!sizeof(T), "every event kind must be encoded");
       },
       body);
 }
@@ -265,10 +283,17 @@ ShareTypeCreated read(s::ShareTypeCreated::Reader r) {
 ShareTypeDeleted read(s::ShareTypeDeleted::Reader r) { return {str(r.getShareTypeId())}; }
 
 ShareCreated read(s::ShareCreated::Reader r) {
-  ShareCreated e{str(r.getShareId()),     str(r.getName()),        str(r.getDescription()),
-                 str(r.getShareProto()),  r.getSizeGib(),          str(r.getShareTypeId()),
-                 r.getIsPublic(),         str(r.getStatus()),      str(r.getAvailabilityZone()),
-                 read_kvs(r.getMetadata()), {}};
+  ShareCreated e{str(r.getShareId()),
+                 str(r.getName()),
+                 str(r.getDescription()),
+                 str(r.getShareProto()),
+                 r.getSizeGib(),
+                 str(r.getShareTypeId()),
+                 r.getIsPublic(),
+                 str(r.getStatus()),
+                 str(r.getAvailabilityZone()),
+                 read_kvs(r.getMetadata()),
+                 {}};
   for (auto in : r.getInstances()) {
     e.instances.push_back({str(in.getInstanceId()), str(in.getHost()), str(in.getStatus()),
                            read_texts(in.getExportLocations())});
@@ -334,8 +359,12 @@ GroupDetached read(s::GroupDetached::Reader r) {
 AccessSyncRequested read(s::AccessSyncRequested::Reader r) { return {str(r.getShareId())}; }
 
 DriverOutcome read(s::DriverOutcome::Reader r) {
-  DriverOutcome e{str(r.getShareId()), str(r.getInstanceId()), r.getAppliedVersion(),
-                  r.getCallSucceeded(), str(r.getMessage()),   {},
+  DriverOutcome e{str(r.getShareId()),
+                  str(r.getInstanceId()),
+                  r.getAppliedVersion(),
+                  r.getCallSucceeded(),
+                  str(r.getMessage()),
+                  {},
                   {}};
   for (auto f : r.getFailures()) {
     e.failures.push_back({read_rule_key(f.getRule(), "driverOutcome"), str(f.getMessage())});
@@ -349,24 +378,42 @@ DriverOutcome read(s::DriverOutcome::Reader r) {
 Body read_body(s::Event::Body::Reader b) {
   using W = s::Event::Body::Which;
   switch (b.which()) {
-    case W::SHARE_TYPE_CREATED: return read(b.getShareTypeCreated());
-    case W::SHARE_TYPE_DELETED: return read(b.getShareTypeDeleted());
-    case W::SHARE_CREATED: return read(b.getShareCreated());
-    case W::SHARE_STATUS_CHANGED: return read(b.getShareStatusChanged());
-    case W::SHARE_DELETED: return read(b.getShareDeleted());
-    case W::ACCESS_GROUP_CREATED: return read(b.getAccessGroupCreated());
-    case W::ACCESS_GROUP_UPDATED: return read(b.getAccessGroupUpdated());
-    case W::ACCESS_GROUP_DELETED: return read(b.getAccessGroupDeleted());
-    case W::ENTRY_ADDED: return read(b.getEntryAdded());
-    case W::ENTRY_REMOVED: return read(b.getEntryRemoved());
-    case W::RULE_ALLOWED: return read(b.getRuleAllowed());
-    case W::RULE_DENIED: return read(b.getRuleDenied());
-    case W::RULE_METADATA_SET: return read(b.getRuleMetadataSet());
-    case W::RULE_METADATA_UNSET: return read(b.getRuleMetadataUnset());
-    case W::GROUP_ATTACHED: return read(b.getGroupAttached());
-    case W::GROUP_DETACHED: return read(b.getGroupDetached());
-    case W::ACCESS_SYNC_REQUESTED: return read(b.getAccessSyncRequested());
-    case W::DRIVER_OUTCOME: return read(b.getDriverOutcome());
+    case W::SHARE_TYPE_CREATED:
+      return read(b.getShareTypeCreated());
+    case W::SHARE_TYPE_DELETED:
+      return read(b.getShareTypeDeleted());
+    case W::SHARE_CREATED:
+      return read(b.getShareCreated());
+    case W::SHARE_STATUS_CHANGED:
+      return read(b.getShareStatusChanged());
+    case W::SHARE_DELETED:
+      return read(b.getShareDeleted());
+    case W::ACCESS_GROUP_CREATED:
+      return read(b.getAccessGroupCreated());
+    case W::ACCESS_GROUP_UPDATED:
+      return read(b.getAccessGroupUpdated());
+    case W::ACCESS_GROUP_DELETED:
+      return read(b.getAccessGroupDeleted());
+    case W::ENTRY_ADDED:
+      return read(b.getEntryAdded());
+    case W::ENTRY_REMOVED:
+      return read(b.getEntryRemoved());
+    case W::RULE_ALLOWED:
+      return read(b.getRuleAllowed());
+    case W::RULE_DENIED:
+      return read(b.getRuleDenied());
+    case W::RULE_METADATA_SET:
+      return read(b.getRuleMetadataSet());
+    case W::RULE_METADATA_UNSET:
+      return read(b.getRuleMetadataUnset());
+    case W::GROUP_ATTACHED:
+      return read(b.getGroupAttached());
+    case W::GROUP_DETACHED:
+      return read(b.getGroupDetached());
+    case W::ACCESS_SYNC_REQUESTED:
+      return read(b.getAccessSyncRequested());
+    case W::DRIVER_OUTCOME:
+      return read(b.getDriverOutcome());
   }
   throw Unrepresentable{DecodeErrc::unknown_kind,
                         fmt::format("unknown event kind {} (written by a newer schema?)",
@@ -409,14 +456,22 @@ DecodeError error(DecodeErrc code, std::string message) { return {code, std::mov
 
 std::string_view to_string(DecodeErrc code) {
   switch (code) {
-    case DecodeErrc::truncated: return "truncated";
-    case DecodeErrc::too_large: return "too large";
-    case DecodeErrc::checksum_mismatch: return "checksum mismatch";
-    case DecodeErrc::unknown_format: return "unknown record format";
-    case DecodeErrc::malformed: return "malformed message";
-    case DecodeErrc::trailing_bytes: return "trailing bytes";
-    case DecodeErrc::unknown_kind: return "unknown event kind";
-    case DecodeErrc::unknown_enumerant: return "unknown enumerant";
+    case DecodeErrc::truncated:
+      return "truncated";
+    case DecodeErrc::too_large:
+      return "too large";
+    case DecodeErrc::checksum_mismatch:
+      return "checksum mismatch";
+    case DecodeErrc::unknown_format:
+      return "unknown record format";
+    case DecodeErrc::malformed:
+      return "malformed message";
+    case DecodeErrc::trailing_bytes:
+      return "trailing bytes";
+    case DecodeErrc::unknown_kind:
+      return "unknown event kind";
+    case DecodeErrc::unknown_enumerant:
+      return "unknown enumerant";
   }
   return "unknown decode error";
 }
@@ -467,9 +522,8 @@ void encode_into(const Event& event, std::string& out) {
   const std::size_t words = capnp::computeSerializedSizeInWords(message);
   out.assign(kRecordHeaderBytes + words * sizeof(capnp::word), '\0');
   out[4] = static_cast<char>(kRecordFormat);
-  kj::ArrayOutputStream stream(
-      kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data() + kRecordHeaderBytes),
-                   words * sizeof(capnp::word)));
+  kj::ArrayOutputStream stream(kj::arrayPtr(
+      reinterpret_cast<kj::byte*>(out.data() + kRecordHeaderBytes), words * sizeof(capnp::word)));
   capnp::writeMessage(stream, message);
   store_le32(out.data(), crc32c(std::string_view(out).substr(4)));
 }
@@ -506,9 +560,9 @@ boost::system::result<Event, DecodeError> decode(std::string_view record,
   }
   const std::string_view payload = record.substr(kRecordHeaderBytes);
   if (payload.size() % sizeof(capnp::word) != 0) {
-    return error(DecodeErrc::truncated,
-                 fmt::format("message of {} bytes is not a whole number of 8-byte words",
-                             payload.size()));
+    return error(
+        DecodeErrc::truncated,
+        fmt::format("message of {} bytes is not a whole number of 8-byte words", payload.size()));
   }
 
   // FlatArrayMessageReader needs word-aligned memory; LMDB only promises 2-byte alignment.

@@ -11,10 +11,10 @@ constexpr std::array<std::string_view, 2> kAccessLevelNames = {"rw", "ro"};
 
 // Index i names alternative i of Body; must follow the schema's union, checked by a test.
 constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
-    "shareTypeCreated",   "shareTypeDeleted",    "shareCreated",    "shareStatusChanged",
-    "shareDeleted",       "accessGroupCreated",  "accessGroupUpdated", "accessGroupDeleted",
-    "entryAdded",         "entryRemoved",        "ruleAllowed",     "ruleDenied",
-    "ruleMetadataSet",    "ruleMetadataUnset",   "groupAttached",   "groupDetached",
+    "shareTypeCreated",    "shareTypeDeleted",   "shareCreated",       "shareStatusChanged",
+    "shareDeleted",        "accessGroupCreated", "accessGroupUpdated", "accessGroupDeleted",
+    "entryAdded",          "entryRemoved",       "ruleAllowed",        "ruleDenied",
+    "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
     "accessSyncRequested", "driverOutcome",
 };
 

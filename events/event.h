@@ -202,11 +202,11 @@ struct DriverOutcome {
 };
 
 // The alternatives are in the order of the schema's union; kind_name() names them as the schema.
-using Body = std::variant<ShareTypeCreated, ShareTypeDeleted, ShareCreated, ShareStatusChanged,
-                          ShareDeleted, AccessGroupCreated, AccessGroupUpdated, AccessGroupDeleted,
-                          EntryAdded, EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet,
-                          RuleMetadataUnset, GroupAttached, GroupDetached, AccessSyncRequested,
-                          DriverOutcome>;
+using Body =
+    std::variant<ShareTypeCreated, ShareTypeDeleted, ShareCreated, ShareStatusChanged, ShareDeleted,
+                 AccessGroupCreated, AccessGroupUpdated, AccessGroupDeleted, EntryAdded,
+                 EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet, RuleMetadataUnset,
+                 GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome>;
 
 struct Event {
   Seq seq;  // assigned by the log on append

@@ -117,8 +117,8 @@ LogReader::Status LogReader::next() {
                                        decoded.error().message));
   }
   if (decoded->seq != expected_) {
-    return fail(expected_, fmt::format("event stored under {} says it is event {}",
-                                       expected_.value, decoded->seq.value));
+    return fail(expected_, fmt::format("event stored under {} says it is event {}", expected_.value,
+                                       decoded->seq.value));
   }
   event_ = std::move(*decoded);
   return status_;

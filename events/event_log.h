@@ -60,7 +60,7 @@ class LogReader {
 
   lmdb::Cursor cursor_;
   DecodeLimits limits_;
-  Seq expected_;        // the seq of the record returned last (or about to be read)
+  Seq expected_;  // the seq of the record returned last (or about to be read)
   bool started_ = false;
   Status status_ = Status::record;
   std::string_view record_;

@@ -1,10 +1,10 @@
 #include "events/lmdb.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 
 #include <array>
 #include <cerrno>
-#include <fmt/format.h>
 #include <system_error>
 #include <utility>
 
@@ -16,21 +16,50 @@ std::string describe(const char* origin, int code) {
   // mdb_strerror covers LMDB's own codes and falls back to strerror for errno values.
   const char* name = nullptr;
   switch (code) {
-    case MDB_MAP_FULL: name = "MDB_MAP_FULL"; break;
-    case MDB_TXN_FULL: name = "MDB_TXN_FULL"; break;
-    case MDB_READERS_FULL: name = "MDB_READERS_FULL"; break;
-    case MDB_DBS_FULL: name = "MDB_DBS_FULL"; break;
-    case MDB_KEYEXIST: name = "MDB_KEYEXIST"; break;
-    case MDB_NOTFOUND: name = "MDB_NOTFOUND"; break;
-    case MDB_CORRUPTED: name = "MDB_CORRUPTED"; break;
-    case MDB_PANIC: name = "MDB_PANIC"; break;
-    case MDB_VERSION_MISMATCH: name = "MDB_VERSION_MISMATCH"; break;
-    case MDB_INVALID: name = "MDB_INVALID"; break;
-    case MDB_MAP_RESIZED: name = "MDB_MAP_RESIZED"; break;
-    case MDB_BAD_TXN: name = "MDB_BAD_TXN"; break;
-    case MDB_BAD_VALSIZE: name = "MDB_BAD_VALSIZE"; break;
-    case ENOSPC: name = "ENOSPC"; break;
-    default: break;
+    case MDB_MAP_FULL:
+      name = "MDB_MAP_FULL";
+      break;
+    case MDB_TXN_FULL:
+      name = "MDB_TXN_FULL";
+      break;
+    case MDB_READERS_FULL:
+      name = "MDB_READERS_FULL";
+      break;
+    case MDB_DBS_FULL:
+      name = "MDB_DBS_FULL";
+      break;
+    case MDB_KEYEXIST:
+      name = "MDB_KEYEXIST";
+      break;
+    case MDB_NOTFOUND:
+      name = "MDB_NOTFOUND";
+      break;
+    case MDB_CORRUPTED:
+      name = "MDB_CORRUPTED";
+      break;
+    case MDB_PANIC:
+      name = "MDB_PANIC";
+      break;
+    case MDB_VERSION_MISMATCH:
+      name = "MDB_VERSION_MISMATCH";
+      break;
+    case MDB_INVALID:
+      name = "MDB_INVALID";
+      break;
+    case MDB_MAP_RESIZED:
+      name = "MDB_MAP_RESIZED";
+      break;
+    case MDB_BAD_TXN:
+      name = "MDB_BAD_TXN";
+      break;
+    case MDB_BAD_VALSIZE:
+      name = "MDB_BAD_VALSIZE";
+      break;
+    case ENOSPC:
+      name = "ENOSPC";
+      break;
+    default:
+      break;
   }
   if (name) return fmt::format("{}: {}: {}", origin, name, mdb_strerror(code));
   return fmt::format("{}: {}", origin, mdb_strerror(code));
@@ -42,7 +71,8 @@ void check(const char* origin, int rc) {
 
 }  // namespace
 
-Error::Error(const char* origin, int code) : std::runtime_error(describe(origin, code)), code_(code) {}
+Error::Error(const char* origin, int code)
+    : std::runtime_error(describe(origin, code)), code_(code) {}
 
 void Error::raise(const char* origin, int code) { throw Error(origin, code); }
 
@@ -52,9 +82,12 @@ bool is_out_of_space(const Error& e) noexcept {
 
 std::string_view to_string(Durability d) {
   switch (d) {
-    case Durability::sync: return "sync";
-    case Durability::nometasync: return "nometasync";
-    case Durability::nosync: return "nosync";
+    case Durability::sync:
+      return "sync";
+    case Durability::nometasync:
+      return "nometasync";
+    case Durability::nosync:
+      return "nosync";
   }
   return "?";
 }

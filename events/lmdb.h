@@ -38,9 +38,9 @@ class Error : public std::runtime_error {
 bool is_out_of_space(const Error& e) noexcept;
 
 enum class Durability {
-  sync,         // flush data and meta page on every commit (default; survives an OS crash)
-  nometasync,   // flush data only; an OS crash may undo the last commit, a process crash not
-  nosync,       // no flush; for tests and benchmarks only
+  sync,        // flush data and meta page on every commit (default; survives an OS crash)
+  nometasync,  // flush data only; an OS crash may undo the last commit, a process crash not
+  nosync,      // no flush; for tests and benchmarks only
 };
 
 std::string_view to_string(Durability d);
@@ -154,9 +154,7 @@ class Cursor {
   MDB_cursor* cursor_ = nullptr;
 };
 
-inline MDB_val to_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+inline MDB_val to_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view to_view(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -8,7 +10,6 @@
 #include <boost/json.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <vector>
 
@@ -28,17 +29,28 @@ std::string new_request_id() {
 
 std::string_view fault_name(unsigned status) {
   switch (status) {
-    case 400: return "badRequest";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "itemNotFound";
-    case 405: return "badMethod";
-    case 409: return "conflictingRequest";
-    case 413: return "overLimit";
-    case 415: return "badMediaType";
-    case 501: return "notImplemented";
-    case 503: return "serviceUnavailable";
-    default: return "computeFault";
+    case 400:
+      return "badRequest";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "itemNotFound";
+    case 405:
+      return "badMethod";
+    case 409:
+      return "conflictingRequest";
+    case 413:
+      return "overLimit";
+    case 415:
+      return "badMediaType";
+    case 501:
+      return "notImplemented";
+    case 503:
+      return "serviceUnavailable";
+    default:
+      return "computeFault";
   }
 }
 
@@ -86,15 +98,15 @@ Response handle_request(Services& services, const Request& req) {
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") {
       if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-        res = error_response(405, "The method is not allowed for the requested URL.",
-                             req.version(), req.keep_alive());
+        res = error_response(405, "The method is not allowed for the requested URL.", req.version(),
+                             req.keep_alive());
         res.set(bhttp::field::allow, "GET, HEAD");
       } else {
         res = healthz(services, req);
       }
     } else {
-      res = error_response(404, "The resource could not be found.", req.version(),
-                           req.keep_alive());
+      res =
+          error_response(404, "The resource could not be found.", req.version(), req.keep_alive());
     }
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()),
@@ -156,17 +168,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       // Anything else the parser refused: a malformed request. Answer and close, since the
       // stream can no longer be trusted to be in step.
-      return send(error_response(400, "Malformed HTTP request: " + ec.message() + ".", 11,
-                                 false));
+      return send(error_response(400, "Malformed HTTP request: " + ec.message() + ".", 11, false));
     }
     send(handle_request(services_, parser_->get()));
   }
 
   void send(Response&& res) {
     response_ = std::move(res);
-    bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                                 response_.keep_alive()));
+    bhttp::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.keep_alive()));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -191,7 +202,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct Server::Impl {
   Impl(Services& s, ServerOptions o)
-      : services(s), options(std::move(o)), ioc(static_cast<int>(std::max(1u, options.threads))),
+      : services(s),
+        options(std::move(o)),
+        ioc(static_cast<int>(std::max(1u, options.threads))),
         acceptor(net::make_strand(ioc)) {}
 
   void accept() {

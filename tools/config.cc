@@ -1,9 +1,9 @@
 #include "tools/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <charconv>
-#include <toml++/toml.h>
 
 namespace agate::tools {
 
@@ -15,12 +15,18 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc() || ptr == begin) return std::nullopt;
   const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
   unsigned shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "KiB") shift = 10;
-  else if (unit == "MiB") shift = 20;
-  else if (unit == "GiB") shift = 30;
-  else if (unit == "TiB") shift = 40;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else if (unit == "TiB")
+    shift = 40;
+  else
+    return std::nullopt;
   if (shift && number > (UINT64_MAX >> shift)) return std::nullopt;
   return number << shift;
 }
@@ -53,11 +59,11 @@ std::uint64_t size_value(const toml::node& node, std::string_view key) {
   }
   if (auto s = node.value<std::string>()) {
     if (auto bytes = parse_size(*s)) return *bytes;
-    throw ConfigError(fmt::format("{} = \"{}\": expected a size such as \"512MiB\" or \"16GiB\"",
-                                  key, *s));
+    throw ConfigError(
+        fmt::format("{} = \"{}\": expected a size such as \"512MiB\" or \"16GiB\"", key, *s));
   }
-  throw ConfigError(fmt::format("{}: expected a size (an integer or a string such as \"16GiB\")",
-                                key));
+  throw ConfigError(
+      fmt::format("{}: expected a size (an integer or a string such as \"16GiB\")", key));
 }
 
 std::string string_value(const toml::node& node, std::string_view key) {
@@ -96,7 +102,8 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
       }
       config.threads = static_cast<unsigned>(*t);
     }
-    if (auto* n = server->get("body_limit")) config.body_limit = size_value(*n, "server.body_limit");
+    if (auto* n = server->get("body_limit"))
+      config.body_limit = size_value(*n, "server.body_limit");
   } else if (root.contains("server")) {
     throw ConfigError("server: expected a table");
   }
@@ -104,7 +111,8 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   if (auto* storage = root["storage"].as_table()) {
     check_keys(*storage, "storage", {"data_dir", "map_size", "durability"});
     if (auto* n = storage->get("data_dir")) config.data_dir = string_value(*n, "storage.data_dir");
-    if (auto* n = storage->get("map_size")) config.storage.map_size = size_value(*n, "storage.map_size");
+    if (auto* n = storage->get("map_size"))
+      config.storage.map_size = size_value(*n, "storage.map_size");
     if (auto* n = storage->get("durability")) {
       const auto text = string_value(*n, "storage.durability");
       auto d = lmdb::parse_durability(text);

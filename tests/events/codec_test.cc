@@ -201,10 +201,8 @@ std::string payload_with_discriminant(std::uint16_t which) {
   auto root = message.initRoot<schema::Event>();
   root.setSeq(1);
   root.getBody().initAccessSyncRequested().setShareId("share-1");
-  const auto offset = capnp::Schema::from<schema::Event::Body>()
-                          .getProto()
-                          .getStruct()
-                          .getDiscriminantOffset();
+  const auto offset =
+      capnp::Schema::from<schema::Event::Body>().getProto().getStruct().getDiscriminantOffset();
   auto data = capnp::AnyStruct::Builder(kj::mv(root)).getDataSection();
   std::memcpy(data.begin() + offset * 2, &which, sizeof which);
   auto flat = capnp::messageToFlatArray(message);

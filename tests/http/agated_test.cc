@@ -1,10 +1,10 @@
 // Integration: the real agated process on a free loopback port.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <boost/json.hpp>
 #include <fstream>
-#include <sys/wait.h>
 
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
@@ -46,8 +46,7 @@ TEST_F(AgatedTest, UnknownPathIsManilaNotFound) {
   ServerProcess server(kAgated, data_dir());
   auto res = http_request(server.port(), bhttp::verb::get, "/v2/nothing-here");
   ASSERT_EQ(res.result_int(), 404);
-  EXPECT_EQ(boost::json::parse(res.body()),
-            boost::json::parse(R"({"itemNotFound": {"code": 404,
+  EXPECT_EQ(boost::json::parse(res.body()), boost::json::parse(R"({"itemNotFound": {"code": 404,
                                    "message": "The resource could not be found."}})"));
   EXPECT_TRUE(res["x-compute-request-id"].starts_with("req-"));
 }
@@ -81,8 +80,8 @@ TEST_F(AgatedTest, MalformedRequestIsBadRequest) {
 
 TEST_F(AgatedTest, SecondServerOnTheSameDataIsRefused) {
   ServerProcess first(kAgated, data_dir());
-  auto second = testing::run_process(kAgated, {"--listen", "127.0.0.1:0", "--data-dir",
-                                               data_dir().string()});
+  auto second =
+      testing::run_process(kAgated, {"--listen", "127.0.0.1:0", "--data-dir", data_dir().string()});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.output.find("another agated is already using"), std::string::npos)
       << second.output;

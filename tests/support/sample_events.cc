@@ -24,12 +24,23 @@ std::vector<Event> sample_events() {
   const RuleKey bad{AccessType::ip, "3.3.3.3"};
   const RuleKey ceph{AccessType::cephx, "client-alice"};
   std::vector<Event> v;
-  v.push_back(envelope(ShareTypeCreated{"st-1", "default", "the default type", true,
-                                        {{"driver_handles_share_servers", "False"},
-                                         {"share_backend_name", "nfs1"}}}));
+  v.push_back(envelope(ShareTypeCreated{
+      "st-1",
+      "default",
+      "the default type",
+      true,
+      {{"driver_handles_share_servers", "False"}, {"share_backend_name", "nfs1"}}}));
   v.push_back(envelope(ShareTypeDeleted{"st-1"}));
-  v.push_back(envelope(ShareCreated{"share-1", "share1", "First Share", "NFS", 10, "st-1", true,
-                                    "available", "nova", {{"team", "web"}},
+  v.push_back(envelope(ShareCreated{"share-1",
+                                    "share1",
+                                    "First Share",
+                                    "NFS",
+                                    10,
+                                    "st-1",
+                                    true,
+                                    "available",
+                                    "nova",
+                                    {{"team", "web"}},
                                     {{"inst-1", "nfs1", "available", {"10.0.0.1:/exports/share-1"}},
                                      {"inst-2", "", "error", {}}}}));
   v.push_back(envelope(ShareStatusChanged{"share-1", "error", {{"inst-1", "error"}}}));
@@ -39,15 +50,23 @@ std::vector<Event> sample_events() {
   v.push_back(envelope(AccessGroupDeleted{"ag-1"}));
   v.push_back(envelope(EntryAdded{"ag-1", "entry-1", "demo", AccessLevel::ro}));
   v.push_back(envelope(EntryRemoved{"ag-1", "entry-1"}));
-  v.push_back(envelope(RuleAllowed{"share-1", "rule-1", AccessType::cert, "client.example.com",
-                                   AccessLevel::ro, {{"k1", "v1"}, {"k2", ""}}}));
+  v.push_back(envelope(RuleAllowed{"share-1",
+                                   "rule-1",
+                                   AccessType::cert,
+                                   "client.example.com",
+                                   AccessLevel::ro,
+                                   {{"k1", "v1"}, {"k2", ""}}}));
   v.push_back(envelope(RuleDenied{"share-1", "rule-1"}));
   v.push_back(envelope(RuleMetadataSet{"share-1", "rule-1", {{"b", "3"}, {"c", "4"}}}));
   v.push_back(envelope(RuleMetadataUnset{"share-1", "rule-1", {"a", "b"}}));
   v.push_back(envelope(GroupAttached{"share-1", "ag-1", "map-1"}));
   v.push_back(envelope(GroupDetached{"share-1", "ag-1", "map-1"}));
   v.push_back(envelope(AccessSyncRequested{"share-1"}));
-  v.push_back(envelope(DriverOutcome{"share-1", "inst-1", 42, true, "",
+  v.push_back(envelope(DriverOutcome{"share-1",
+                                     "inst-1",
+                                     42,
+                                     true,
+                                     "",
                                      {{bad, "exportfs: 3.3.3.3 is not reachable"}},
                                      {{ceph, "AQBq0aFg1Z5RNBAAb6Y5vIgvyx8tK+Yl1mJw=="}}}));
   return v;

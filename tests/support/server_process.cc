@@ -67,8 +67,8 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary,
   const auto port_file = parent / "agated.port";
   std::filesystem::remove(port_file);
   output_file_ = parent / "agated.out";
-  std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--data-dir", data_dir.string(),
-                                   "--port-file", port_file.string()};
+  std::vector<std::string> args = {"--listen",        "127.0.0.1:0", "--data-dir",
+                                   data_dir.string(), "--port-file", port_file.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(binary, args, output_file_);
 

@@ -1,6 +1,8 @@
 // agated: the Agate server. Opens the event log in its data directory and serves HTTP.
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -9,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "events/event_log.h"
 #include "events/lmdb.h"
@@ -30,16 +30,18 @@ class DataDirLock {
     const auto file = dir / "agated.lock";
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0) {
-      throw std::runtime_error(fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
     }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd_);
       if (err == EWOULDBLOCK) {
-        throw std::runtime_error(fmt::format(
-            "another agated is already using {} (it holds {})", dir.string(), file.string()));
+        throw std::runtime_error(fmt::format("another agated is already using {} (it holds {})",
+                                             dir.string(), file.string()));
       }
-      throw std::runtime_error(fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
+      throw std::runtime_error(
+          fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
     }
     const auto pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd_, 0) == 0) {
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
   unsigned threads = 0;
   app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "address:port to serve on (default 127.0.0.1:8786)");
-  app.add_option("--data-dir", data_dir, "data directory holding the LMDB environment (default var/agate)");
+  app.add_option("--data-dir", data_dir,
+                 "data directory holding the LMDB environment (default var/agate)");
   app.add_option("--map-size", map_size, "largest size of the LMDB environment, e.g. 16GiB");
   app.add_option("--durability", durability, "sync | nometasync | nosync (default sync)");
   app.add_option("--threads", threads, "HTTP threads (default 2)")->check(CLI::Range(1, 256));
@@ -89,12 +92,15 @@ int main(int argc, char** argv) {
     if (threads) config.threads = threads;
     if (!map_size.empty()) {
       auto bytes = agate::tools::parse_size(map_size);
-      if (!bytes) throw ConfigError(fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
+      if (!bytes)
+        throw ConfigError(fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
       config.storage.map_size = *bytes;
     }
     if (!durability.empty()) {
       auto d = agate::lmdb::parse_durability(durability);
-      if (!d) throw ConfigError(fmt::format("--durability {}: expected sync, nometasync or nosync", durability));
+      if (!d)
+        throw ConfigError(
+            fmt::format("--durability {}: expected sync, nometasync or nosync", durability));
       config.storage.durability = *d;
     }
   } catch (const ConfigError& e) {
@@ -112,7 +118,8 @@ int main(int argc, char** argv) {
       auto txn = agate::lmdb::Txn::begin_read(env);
       spdlog::info("event log at {}: {} events, map size {}, {} in use, durability {}",
                    (dir / "data.mdb").string(), log.last(txn).value, human_bytes(env.map_size()),
-                   human_bytes(env.used_bytes()), agate::lmdb::to_string(config.storage.durability));
+                   human_bytes(env.used_bytes()),
+                   agate::lmdb::to_string(config.storage.durability));
     }
 
     agate::http::Services services{env, log};

@@ -161,8 +161,9 @@ int main(int argc, char** argv) {
     records.push_back(events::encode(e));
   }
 
-  fmt::print("log_append: ruleAllowed events of {} bytes, durability {}, median of {} rounds, in {}\n",
-             records.front().size(), lmdb::to_string(o.durability), o.rounds, o.dir.string());
+  fmt::print(
+      "log_append: ruleAllowed events of {} bytes, durability {}, median of {} rounds, in {}\n",
+      records.front().size(), lmdb::to_string(o.durability), o.rounds, o.dir.string());
   fmt::print("{:>6} {:>9} {:>16} {:>18} {:>7}\n", "batch", "events", "agate events/s",
              "raw LMDB events/s", "ratio");
   struct Case {
