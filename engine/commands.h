@@ -1,0 +1,121 @@
+#pragma once
+
+// Commands: what callers ask the engine to change. Plain values, built by http/ from requests
+// (strings as the caller sent them; validation is decide()'s job) and by the dispatcher.
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "events/event.h"
+
+namespace agate::engine {
+
+struct CreateShareType {
+  std::string name;
+  std::string description;
+  bool is_public = true;
+  events::Metadata extra_specs;
+};
+
+struct DeleteShareType {
+  std::string share_type_id;
+};
+
+struct CreateShare {
+  std::string name;
+  std::string description;
+  std::string share_proto;  // NFS, CIFS, CEPHFS, …
+  std::int64_t size_gib = 0;
+  std::string share_type;  // a name or an id; empty for the type named "default"
+  bool is_public = false;
+  std::string availability_zone;
+  events::Metadata metadata;
+};
+
+// Admin: sets a share's status (Manila's reset_status).
+struct SetShareStatus {
+  std::string share_id;
+  std::string status;
+};
+
+struct DeleteShare {
+  std::string share_id;
+};
+
+struct CreateAccessGroup {
+  std::string name;
+  std::string description;
+  std::string access_type;  // as sent; validated as Manila validates access types
+};
+
+struct UpdateAccessGroup {
+  std::string group_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
+struct DeleteAccessGroup {
+  std::string group_id;
+  bool force = false;  // detach from every share in the same batch instead of refusing
+};
+
+struct AddEntry {
+  std::string group_id;
+  std::optional<std::string> access_type;  // if given, must be the group's type
+  std::string access_to;
+  std::optional<std::string> access_level;  // rw | ro; absent or null means rw
+};
+
+struct RemoveEntry {
+  std::string group_id;
+  std::string entry_id;
+};
+
+struct AllowAccess {
+  std::string share_id;
+  std::string access_type;
+  std::string access_to;
+  std::optional<std::string> access_level;
+  events::Metadata metadata;
+};
+
+// Finds `access_id` among the share's rules and then among its group mappings (the proposal's
+// deny_access): denies the rule or detaches the group.
+struct DenyAccess {
+  std::string share_id;
+  std::string access_id;
+};
+
+struct SetRuleMetadata {
+  std::string rule_id;
+  events::Metadata metadata;
+};
+
+struct UnsetRuleMetadata {
+  std::string rule_id;
+  std::string key;
+};
+
+struct AttachGroup {
+  std::string share_id;
+  std::string group_id;
+};
+
+struct SyncAccess {
+  std::string share_id;
+};
+
+// From the dispatcher: what a driver did with one instance.
+struct RecordDriverOutcome {
+  events::DriverOutcome outcome;
+};
+
+using Command =
+    std::variant<CreateShareType, DeleteShareType, CreateShare, SetShareStatus, DeleteShare,
+                 CreateAccessGroup, UpdateAccessGroup, DeleteAccessGroup, AddEntry, RemoveEntry,
+                 AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
+                 SyncAccess, RecordDriverOutcome>;
+
+}  // namespace agate::engine

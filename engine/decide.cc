@@ -1,0 +1,641 @@
+#include "engine/decide.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <cctype>
+#include <set>
+
+namespace agate::engine {
+
+namespace {
+
+using events::Event;
+
+// ---- messages Manila gives (manila-compat.md §1, §2) -----------------------------------------
+
+constexpr std::string_view kShareNotFoundForAccess = "NotFound: Resource could not be found.";
+constexpr std::string_view kResourceNotFound = "Resource could not be found.";
+constexpr std::string_view kCannotAllowInvalidState =
+    "New access rules cannot be applied while the share or any of its replicas or migration "
+    "copies lacks a valid host or is in an invalid state.";
+constexpr std::string_view kCannotDenyInvalidState =
+    "Access rules cannot be denied while the share, any of its replicas or migration copies "
+    "lacks a valid host or is in an invalid state.";
+constexpr std::string_view kCannotAllowWhileError =
+    "Access rules cannot be added while the share or any of its replicas or migration copies "
+    "has its access_rules_status set to error. Deny any rules in error state and try again.";
+
+// Statuses in which an instance may not take access changes (Manila's TRANSITIONAL_STATUSES).
+const std::set<std::string_view> kTransitionalStatuses = {
+    "creating",   "deleting",          "extending",         "shrinking",
+    "migrating",  "migrating_to",      "ensuring",          "restoring",
+    "reverting",  "creating_from_snapshot", "replication_change", "manage_starting",
+    "unmanage_starting", "server_migrating", "server_migrating_to"};
+
+const std::set<std::string_view> kShareStatuses = {
+    "available", "error",          "creating",       "deleting",         "error_deleting",
+    "extending", "extending_error", "shrinking",     "shrinking_error",  "manage_error",
+    "unmanage_error", "migrating", "inactive"};
+
+const std::vector<std::string_view> kShareProtocols = {"NFS",  "CIFS",   "GLUSTERFS",
+                                                       "HDFS", "CEPHFS", "MAPRFS"};
+
+constexpr std::size_t kMaxNameLength = 255;
+constexpr std::size_t kMaxListedShares = 20;
+
+Rejection reject(errc code, std::string message) { return {code, std::move(message)}; }
+
+// Builds events with the command's envelope.
+class Emitter {
+ public:
+  Emitter(const Context& ctx, const DecideInputs& in) : ctx_(ctx), in_(in) {}
+
+  // `project_id` is the project that owns what changed (the caller's unless an admin acts on
+  // another project's resource).
+  void emit(std::string project_id, events::Body body) {
+    Event e;
+    e.time_micros = in_.now_micros;
+    e.project_id = std::move(project_id);
+    e.user_id = ctx_.user_id;
+    e.request_id = ctx_.request_id;
+    e.body = std::move(body);
+    events_.push_back(std::move(e));
+  }
+  std::string new_id() { return in_.ids->next_id(); }
+  std::vector<Event> take() { return std::move(events_); }
+
+ private:
+  const Context& ctx_;
+  const DecideInputs& in_;
+  std::vector<Event> events_;
+};
+
+bool visible(const Context& ctx, std::string_view owner) {
+  return ctx.is_admin || owner == ctx.project_id;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The instances of `share` that take access rules, or the reason they cannot.
+struct InstanceCheck {
+  bool host_or_state_invalid = false;
+  bool any_access_error = false;
+};
+
+InstanceCheck check_instances(const State& state, const ShareRow& share, const ApiVersion& v) {
+  InstanceCheck r;
+  if (share.instance_ids.empty()) r.host_or_state_invalid = true;
+  for (const auto& id : share.instance_ids) {
+    auto in = state.instance(id);
+    if (!in || in->host.empty() || kTransitionalStatuses.contains(in->status) ||
+        (in->status == "error" && v < ApiVersion{2, 74})) {
+      r.host_or_state_invalid = true;
+    }
+    if (in && access_rules_status(share, *in) == "error") r.any_access_error = true;
+  }
+  return r;
+}
+
+std::string describe_rule(AccessType type, std::string_view access_to, AccessLevel level) {
+  return fmt::format("{}:{} ({})", events::to_string(type), access_to, events::to_string(level));
+}
+
+// "access rule <id>" or "access group <name> (<id>) entry <id>"
+std::string describe_source(const State& state, const RuleSource& source) {
+  if (source.kind == RuleSource::Kind::direct) return "access rule " + source.id;
+  if (auto g = state.group(source.id)) {
+    return fmt::format("access group {} ({}) entry {}", g->name, g->id, source.entry_id);
+  }
+  return describe(source);
+}
+
+std::string list_shares(const std::vector<std::string>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size() && i < kMaxListedShares; ++i) {
+    if (i) out += ", ";
+    out += ids[i];
+  }
+  if (ids.size() > kMaxListedShares) out += fmt::format(" and {} more", ids.size() - kMaxListedShares);
+  return out;
+}
+
+std::optional<Rejection> check_name(std::string_view what, std::string_view name, bool required) {
+  if (required && name.empty()) return reject(errc::bad_request, fmt::format("{} name is required.", what));
+  if (name.size() > kMaxNameLength) {
+    return reject(errc::bad_request,
+                  fmt::format("{} name must be at most {} characters.", what, kMaxNameLength));
+  }
+  return std::nullopt;
+}
+
+std::optional<Rejection> check_description(std::string_view what, std::string_view d) {
+  if (d.size() > kMaxNameLength) {
+    return reject(errc::bad_request,
+                  fmt::format("{} description must be at most {} characters.", what, kMaxNameLength));
+  }
+  return std::nullopt;
+}
+
+// ---- the deciders, one per command ----------------------------------------------------------
+
+class Decider {
+ public:
+  Decider(const State& state, const Context& ctx, const DecideInputs& in)
+      : s_(state), ctx_(ctx), out_(ctx, in) {}
+
+  Decision operator()(const CreateShareType& c) {
+    if (!ctx_.is_admin) {
+      return reject(errc::forbidden, "Policy doesn't allow share_type:create to be performed.");
+    }
+    if (auto r = check_name("Share type", c.name, true)) return *r;
+    if (auto r = check_description("Share type", c.description)) return *r;
+    for (const auto& [k, v] : c.extra_specs) {
+      if (k.empty() || k.size() > 255 || v.size() > 255) {
+        return reject(errc::bad_request,
+                      "Invalid extra_spec: keys must be 1-255 characters and values at most 255.");
+      }
+    }
+    if (s_.share_type_by_name(c.name)) {
+      return reject(errc::conflict, fmt::format("Share Type {} already exists.", c.name));
+    }
+    out_.emit(ctx_.project_id, events::ShareTypeCreated{out_.new_id(), c.name, c.description,
+                                                        c.is_public, c.extra_specs});
+    return out_.take();
+  }
+
+  Decision operator()(const DeleteShareType& c) {
+    if (!ctx_.is_admin) {
+      return reject(errc::forbidden, "Policy doesn't allow share_type:delete to be performed.");
+    }
+    auto type = s_.share_type(c.share_type_id);
+    if (!type) {
+      return reject(errc::not_found, fmt::format("Share type {} could not be found.", c.share_type_id));
+    }
+    if (s_.share_type_in_use(type->id)) {
+      return reject(errc::bad_request,
+                    fmt::format("Share Type {} deletion is not allowed with shares present with "
+                                "the type.",
+                                type->id));
+    }
+    out_.emit(type->project_id, events::ShareTypeDeleted{type->id});
+    return out_.take();
+  }
+
+  Decision operator()(const CreateShare& c) {
+    const std::string proto = upper(c.share_proto);
+    if (std::find(kShareProtocols.begin(), kShareProtocols.end(), proto) == kShareProtocols.end()) {
+      return reject(errc::bad_request,
+                    fmt::format("Invalid share protocol provided: {}. Supported protocols: NFS, "
+                                "CIFS, GLUSTERFS, HDFS, CEPHFS, MAPRFS.",
+                                c.share_proto));
+    }
+    if (c.size_gib <= 0) {
+      return reject(errc::bad_request,
+                    fmt::format("Share size '{}' must be an integer and greater than 0", c.size_gib));
+    }
+    if (auto r = check_name("Share", c.name, false)) return *r;
+    if (auto r = check_description("Share", c.description)) return *r;
+    if (auto m = check_metadata(c.metadata, MetadataContext::allow_access)) {
+      return reject(errc::bad_request, *m);
+    }
+    std::optional<ShareTypeRow> type;
+    if (c.share_type.empty()) {
+      type = s_.share_type_by_name("default");
+      if (!type) {
+        return reject(errc::bad_request,
+                      "There is no default share type available. You must pick a valid share "
+                      "type to create a share.");
+      }
+    } else {
+      type = s_.share_type(c.share_type);
+      if (!type) type = s_.share_type_by_name(c.share_type);
+      if (!type) {
+        return reject(errc::not_found,
+                      fmt::format("Share type {} could not be found.", c.share_type));
+      }
+    }
+
+    // Placement: the back end the type names, else the default one. A back end that does not
+    // exist leaves the share in error with no host, as Manila's scheduler does.
+    std::string backend;
+    if (auto it = type->extra_specs.find("share_backend_name"); it != type->extra_specs.end()) {
+      backend = it->second;
+    } else {
+      backend = s_.default_backend();
+    }
+    const bool placed = !backend.empty() && s_.backend_exists(backend);
+
+    const std::string share_id = out_.new_id();
+    events::ShareInstance instance{out_.new_id(), placed ? backend : "",
+                                   placed ? "available" : "error", {}};
+    if (placed) {
+      instance.export_locations.push_back(
+          proto == "CIFS" ? fmt::format("\\\\{}\\share-{}", backend, share_id)
+                          : fmt::format("{}:/shares/share-{}", backend, share_id));
+    }
+    out_.emit(ctx_.project_id,
+              events::ShareCreated{share_id, c.name, c.description, proto,
+                                   static_cast<std::uint64_t>(c.size_gib), type->id, c.is_public,
+                                   instance.status, c.availability_zone, c.metadata, {instance}});
+    return out_.take();
+  }
+
+  Decision operator()(const SetShareStatus& c) {
+    if (!ctx_.is_admin) {
+      return reject(errc::forbidden, "Policy doesn't allow share:reset_status to be performed.");
+    }
+    auto share = s_.share(c.share_id);
+    if (!share) {
+      return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
+    }
+    if (!kShareStatuses.contains(c.status)) {
+      return reject(errc::bad_request, fmt::format("Invalid status '{}' for a share.", c.status));
+    }
+    events::ShareStatusChanged e{share->id, c.status, {}};
+    for (const auto& id : share->instance_ids) e.instances.push_back({id, c.status});
+    out_.emit(share->project_id, std::move(e));
+    return out_.take();
+  }
+
+  Decision operator()(const DeleteShare& c) {
+    auto share = s_.share(c.share_id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
+    }
+    out_.emit(share->project_id, events::ShareDeleted{share->id});
+    return out_.take();
+  }
+
+  Decision operator()(const CreateAccessGroup& c) {
+    if (auto r = check_name("Access group", c.name, true)) return *r;
+    if (auto r = check_description("Access group", c.description)) return *r;
+    if (auto m = check_access_type(c.access_type, ctx_.version)) return reject(errc::bad_request, *m);
+    if (s_.group_id_by_name(ctx_.project_id, c.name)) {
+      return reject(errc::conflict, fmt::format("Access group named '{}' already exists.", c.name));
+    }
+    out_.emit(ctx_.project_id,
+              events::AccessGroupCreated{out_.new_id(), c.name, c.description,
+                                         *events::parse_access_type(c.access_type)});
+    return out_.take();
+  }
+
+  Decision operator()(const UpdateAccessGroup& c) {
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    if (!c.name && !c.description) {
+      return reject(errc::bad_request, "Nothing to update: give a name or a description.");
+    }
+    const std::string name = c.name.value_or(group->name);
+    const std::string description = c.description.value_or(group->description);
+    if (auto r = check_name("Access group", name, true)) return *r;
+    if (auto r = check_description("Access group", description)) return *r;
+    if (name != group->name) {
+      if (auto other = s_.group_id_by_name(group->project_id, name); other && *other != group->id) {
+        return reject(errc::conflict, fmt::format("Access group named '{}' already exists.", name));
+      }
+    }
+    out_.emit(group->project_id, events::AccessGroupUpdated{group->id, name, description});
+    return out_.take();
+  }
+
+  Decision operator()(const DeleteAccessGroup& c) {
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    std::vector<MappingRow> mappings;
+    s_.for_each_share_of_group(group->id, [&](const MappingRow& m) { mappings.push_back(m); });
+    if (!mappings.empty() && !c.force) {
+      std::vector<std::string> shares;
+      for (const auto& m : mappings) shares.push_back(m.share_id);
+      return reject(errc::conflict,
+                    fmt::format("Access group {} is attached to {} share(s): {}. Detach it first, "
+                                "or delete it with force.",
+                                group->id, shares.size(), list_shares(shares)));
+    }
+    for (const auto& m : mappings) {
+      auto share = s_.share(m.share_id);
+      out_.emit(share ? share->project_id : group->project_id,
+                events::GroupDetached{m.share_id, group->id, m.id});
+    }
+    out_.emit(group->project_id, events::AccessGroupDeleted{group->id});
+    return out_.take();
+  }
+
+  Decision operator()(const AddEntry& c) {
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    if (c.access_type) {
+      if (auto m = check_access_type(*c.access_type, ctx_.version)) {
+        return reject(errc::bad_request, *m);
+      }
+      if (*events::parse_access_type(*c.access_type) != group->access_type) {
+        return reject(errc::bad_request,
+                      fmt::format("Access group {} holds '{}' entries; an entry of type '{}' "
+                                  "cannot be added to it.",
+                                  group->id, events::to_string(group->access_type),
+                                  *c.access_type));
+      }
+    }
+    if (auto m = check_access_to(group->access_type, c.access_to, ctx_.version)) {
+      return reject(errc::bad_request, *m);
+    }
+    auto level = parse_level(c.access_level);
+    if (!level) return level.error();
+    const RuleIdentity key{group->access_type, rule_identity(group->access_type, c.access_to)};
+    if (s_.entry_by_identity(group->id, key.identity)) {
+      return reject(errc::bad_request,
+                    fmt::format("Access group entry {}:{} exists.",
+                                events::to_string(group->access_type), c.access_to));
+    }
+    if (group->entry_count >= s_.limits().max_entries_per_group) {
+      return reject(errc::over_limit,
+                    fmt::format("Access group {} already has {} entries, the most allowed.",
+                                group->id, group->entry_count));
+    }
+    // The new entry reaches every share the group is attached to: it must conflict with none.
+    std::vector<std::string> conflicting;
+    std::optional<RuleConflict> first;
+    s_.for_each_share_of_group(group->id, [&](const MappingRow& m) {
+      auto existing = s_.effective_rule(m.share_id, key);
+      if (auto conflict = check_grant(existing ? &*existing : nullptr, *level)) {
+        conflicting.push_back(m.share_id);
+        if (!first) first = conflict;
+      }
+    });
+    if (!conflicting.empty()) {
+      return reject(errc::conflict,
+                    fmt::format("Access rule {} from access group {} conflicts with access rule "
+                                "{} granted by {} on share(s): {}.",
+                                describe_rule(key.access_type, c.access_to, *level), group->id,
+                                describe_rule(key.access_type, first->rule.identity,
+                                              first->existing_level),
+                                describe_source(s_, first->existing_source),
+                                list_shares(conflicting)));
+    }
+    out_.emit(group->project_id,
+              events::EntryAdded{group->id, out_.new_id(), c.access_to, *level});
+    return out_.take();
+  }
+
+  Decision operator()(const RemoveEntry& c) {
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    auto entry = s_.entry(group->id, c.entry_id);
+    if (!entry) {
+      return reject(errc::not_found,
+                    fmt::format("Access group entry {} could not be found.", c.entry_id));
+    }
+    out_.emit(group->project_id, events::EntryRemoved{group->id, entry->id});
+    return out_.take();
+  }
+
+  Decision operator()(const AllowAccess& c) {
+    auto share = visible_share(c.share_id);
+    if (!share) return share.error();
+    const auto instances = check_instances(s_, *share, ctx_.version);
+    if (ctx_.version < ApiVersion{2, 28} && instances.any_access_error) {
+      return reject(errc::bad_request, std::string(kCannotAllowWhileError));
+    }
+    if (auto m = check_access_type(c.access_type, ctx_.version)) return reject(errc::bad_request, *m);
+    const AccessType type = *events::parse_access_type(c.access_type);
+    if (auto m = check_access_to(type, c.access_to, ctx_.version)) return reject(errc::bad_request, *m);
+    auto level = parse_level(c.access_level);
+    if (!level) return level.error();
+    if (auto m = check_metadata(c.metadata, MetadataContext::allow_access)) {
+      return reject(errc::bad_request, *m);
+    }
+    const RuleIdentity key{type, rule_identity(type, c.access_to)};
+    if (s_.rule_by_identity(share->id, key)) {
+      return reject(errc::bad_request,
+                    fmt::format("Share access {}:{} exists.", c.access_type, c.access_to));
+    }
+    if (instances.host_or_state_invalid) {
+      return reject(errc::bad_request, std::string(kCannotAllowInvalidState));
+    }
+    if (s_.rule_count(share->id) >= s_.limits().max_rules_per_share) {
+      return reject(errc::over_limit,
+                    fmt::format("Share {} already has {} access rules, the most allowed.",
+                                share->id, s_.rule_count(share->id)));
+    }
+    auto existing = s_.effective_rule(share->id, key);
+    if (auto conflict = check_grant(existing ? &*existing : nullptr, *level)) {
+      return reject(errc::conflict,
+                    fmt::format("Access rule {} conflicts with access rule {} granted by {} on "
+                                "share {}.",
+                                describe_rule(type, c.access_to, *level),
+                                describe_rule(type, conflict->rule.identity, conflict->existing_level),
+                                describe_source(s_, conflict->existing_source), share->id));
+    }
+    out_.emit(share->project_id, events::RuleAllowed{share->id, out_.new_id(), type, c.access_to,
+                                                     *level, c.metadata});
+    return out_.take();
+  }
+
+  Decision operator()(const DenyAccess& c) {
+    auto share = visible_share(c.share_id);
+    if (!share) return share.error();
+    auto rule = s_.rule(c.access_id);
+    std::optional<MappingRow> mapping;
+    if (!rule || rule->share_id != share->id) {
+      rule.reset();
+      mapping = s_.mapping(c.access_id);
+      if (!mapping || mapping->share_id != share->id) {
+        return reject(errc::not_found, std::string(kResourceNotFound));
+      }
+    }
+    if (check_instances(s_, *share, ctx_.version).host_or_state_invalid) {
+      return reject(errc::bad_request, std::string(kCannotDenyInvalidState));
+    }
+    if (rule) {
+      if (rule->denied_version != 0) return out_.take();  // already being denied
+      out_.emit(share->project_id, events::RuleDenied{share->id, rule->id});
+    } else {
+      out_.emit(share->project_id, events::GroupDetached{share->id, mapping->group_id, mapping->id});
+    }
+    return out_.take();
+  }
+
+  Decision operator()(const SetRuleMetadata& c) {
+    auto rule = visible_rule(c.rule_id);
+    if (!rule) return rule.error();
+    if (auto m = check_metadata(c.metadata, MetadataContext::metadata_update)) {
+      return reject(errc::bad_request, *m);
+    }
+    out_.emit(owner_of_share(rule->share_id),
+              events::RuleMetadataSet{rule->share_id, rule->id, c.metadata});
+    return out_.take();
+  }
+
+  Decision operator()(const UnsetRuleMetadata& c) {
+    auto rule = visible_rule(c.rule_id);
+    if (!rule) return rule.error();
+    if (!rule->metadata.contains(c.key)) {
+      return reject(errc::not_found, "Share access rule metadata does not exist.");
+    }
+    out_.emit(owner_of_share(rule->share_id),
+              events::RuleMetadataUnset{rule->share_id, rule->id, {c.key}});
+    return out_.take();
+  }
+
+  Decision operator()(const AttachGroup& c) {
+    auto share = visible_share(c.share_id);
+    if (!share) return share.error();
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    if (group->project_id != share->project_id) {
+      return reject(errc::bad_request,
+                    fmt::format("Access group {} and share {} belong to different projects.",
+                                group->id, share->id));
+    }
+    if (s_.mapping_of(share->id, group->id)) {
+      return reject(errc::bad_request,
+                    fmt::format("Share access access_group:{} exists.", group->id));
+    }
+    if (check_instances(s_, *share, ctx_.version).host_or_state_invalid) {
+      return reject(errc::bad_request, std::string(kCannotAllowInvalidState));
+    }
+    std::uint64_t attached = 0;
+    s_.for_each_group_of_share(share->id, [&](const MappingRow&) { ++attached; });
+    if (attached >= s_.limits().max_groups_per_share) {
+      return reject(errc::over_limit,
+                    fmt::format("Share {} already has {} access groups attached, the most allowed.",
+                                share->id, attached));
+    }
+    // Every entry of the group must agree with the share's rules and its other groups.
+    std::vector<std::string> conflicts;
+    s_.for_each_entry(group->id, [&](const EntryRow& e) {
+      const RuleIdentity key{e.access_type, rule_identity(e.access_type, e.access_to)};
+      auto existing = s_.effective_rule(share->id, key);
+      if (auto conflict = check_grant(existing ? &*existing : nullptr, e.access_level)) {
+        conflicts.push_back(fmt::format(
+            "entry {} {} conflicts with access rule {} granted by {}", e.id,
+            describe_rule(e.access_type, e.access_to, e.access_level),
+            describe_rule(e.access_type, conflict->rule.identity, conflict->existing_level),
+            describe_source(s_, conflict->existing_source)));
+      }
+    });
+    if (!conflicts.empty()) {
+      std::string joined;
+      for (std::size_t i = 0; i < conflicts.size() && i < kMaxListedShares; ++i) {
+        joined += (i ? "; " : "") + conflicts[i];
+      }
+      if (conflicts.size() > kMaxListedShares) {
+        joined += fmt::format("; and {} more", conflicts.size() - kMaxListedShares);
+      }
+      return reject(errc::conflict,
+                    fmt::format("Access group {} cannot be attached to share {}: {}.", group->id,
+                                share->id, joined));
+    }
+    out_.emit(share->project_id, events::GroupAttached{share->id, group->id, out_.new_id()});
+    return out_.take();
+  }
+
+  Decision operator()(const SyncAccess& c) {
+    auto share = visible_share(c.share_id);
+    if (!share) return share.error();
+    out_.emit(share->project_id, events::AccessSyncRequested{share->id});
+    return out_.take();
+  }
+
+  Decision operator()(const RecordDriverOutcome& c) {
+    auto instance = s_.instance(c.outcome.instance_id);
+    if (!instance || instance->share_id != c.outcome.share_id) {
+      return reject(errc::not_found,
+                    fmt::format("Share instance {} could not be found.", c.outcome.instance_id));
+    }
+    out_.emit(owner_of_share(instance->share_id), c.outcome);
+    return out_.take();
+  }
+
+ private:
+  boost::system::result<ShareRow, Rejection> visible_share(const std::string& id) {
+    auto share = s_.share(id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::not_found, std::string(kShareNotFoundForAccess));
+    }
+    return *share;
+  }
+
+  boost::system::result<GroupRow, Rejection> visible_group(const std::string& id) {
+    auto group = s_.group(id);
+    if (!group || !visible(ctx_, group->project_id)) {
+      return reject(errc::not_found, fmt::format("Access group {} could not be found.", id));
+    }
+    return *group;
+  }
+
+  boost::system::result<RuleRow, Rejection> visible_rule(const std::string& id) {
+    auto rule = s_.rule(id);
+    if (!rule) return reject(errc::not_found, std::string(kResourceNotFound));
+    auto share = s_.share(rule->share_id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::not_found, std::string(kResourceNotFound));
+    }
+    return *rule;
+  }
+
+  std::string owner_of_share(const std::string& share_id) {
+    auto share = s_.share(share_id);
+    return share ? share->project_id : ctx_.project_id;
+  }
+
+  boost::system::result<AccessLevel, Rejection> parse_level(
+      const std::optional<std::string>& level) {
+    if (auto m = check_access_level(level ? std::optional<std::string_view>(*level) : std::nullopt)) {
+      return reject(errc::bad_request, *m);
+    }
+    return level ? *events::parse_access_level(*level) : AccessLevel::rw;
+  }
+
+  const State& s_;
+  const Context& ctx_;
+  Emitter out_;
+};
+
+class RandomIds final : public IdSource {
+ public:
+  std::string next_id() override { return boost::uuids::to_string(generate_()); }
+
+ private:
+  boost::uuids::random_generator generate_;
+};
+
+class SeededIds final : public IdSource {
+ public:
+  explicit SeededIds(std::uint64_t seed) : rng_(seed), generate_(rng_) {}
+  std::string next_id() override { return boost::uuids::to_string(generate_()); }
+
+ private:
+  std::mt19937_64 rng_;
+  boost::uuids::basic_random_generator<std::mt19937_64> generate_;
+};
+
+}  // namespace
+
+std::unique_ptr<IdSource> make_random_ids() { return std::make_unique<RandomIds>(); }
+
+std::unique_ptr<IdSource> make_seeded_ids(std::uint64_t seed) {
+  return std::make_unique<SeededIds>(seed);
+}
+
+std::string_view access_rules_status(const ShareRow& share, const InstanceRow& instance) {
+  if (instance.has_error) return "error";
+  if (instance.applied_version < share.desired_version || instance.sync_requested) {
+    return "syncing";
+  }
+  return "active";
+}
+
+Decision decide(const State& state, const Context& context, const Command& command,
+                const DecideInputs& inputs) {
+  Decider decider(state, context, inputs);
+  return std::visit(decider, command);
+}
+
+}  // namespace agate::engine

@@ -1,0 +1,161 @@
+#pragma once
+
+// The domain's values: what the engine decides about and what projections hold. Plain,
+// comparable structs; no storage here.
+
+#include <boost/system/result.hpp>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/access_validation.h"
+#include "events/event.h"
+
+namespace agate::engine {
+
+using events::AccessLevel;
+using events::AccessType;
+using events::Metadata;
+
+// Why a command was refused. http/ maps each to its status and Manila fault name.
+enum class errc {
+  bad_request,   // 400
+  forbidden,     // 403
+  not_found,     // 404
+  conflict,      // 409
+  over_limit,    // 413
+  out_of_space,  // 507: the LMDB map or the disk is full
+  unavailable,   // 503: an infrastructure failure; nothing was written
+};
+
+std::string_view to_string(errc code);
+
+struct Rejection {
+  errc code = errc::bad_request;
+  std::string message;
+  friend bool operator==(const Rejection&, const Rejection&) = default;
+};
+
+[[noreturn]] void throw_exception_from_error(const Rejection& r, const boost::source_location& loc);
+
+// Who asks, and in which dialect. The project is the caller's (from the token).
+struct Context {
+  std::string project_id;
+  std::string user_id;
+  std::string request_id;
+  bool is_admin = false;
+  ApiVersion version{2, 0};
+};
+
+// Limits on the model, with generous defaults; exceeding one is a 413.
+struct Limits {
+  std::uint64_t max_entries_per_group = 10'000;
+  std::uint64_t max_groups_per_share = 100;
+  std::uint64_t max_rules_per_share = 10'000;
+};
+
+// ---- projection rows ----------------------------------------------------------------------
+
+struct ShareTypeRow {
+  std::string id;
+  std::string project_id;  // who created it
+  std::string name;
+  std::string description;
+  bool is_public = true;
+  Metadata extra_specs;
+  std::int64_t created_at = 0;
+  friend bool operator==(const ShareTypeRow&, const ShareTypeRow&) = default;
+};
+
+struct InstanceRow {
+  std::string id;
+  std::string share_id;
+  std::string host;  // back end; empty if none could be chosen
+  std::string status;
+  std::vector<std::string> export_locations;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  // What the back end last reported (driver outcomes).
+  std::uint64_t applied_version = 0;  // desired version of the last outcome recorded
+  bool has_error = false;             // the last outcome failed, wholly or for some rules
+  bool sync_requested = false;        // access_sync asked for a full re-apply not yet reported
+  std::string status_message;         // access_status_message
+  std::vector<events::RuleFailure> failures;
+  std::vector<events::AccessKey> access_keys;
+  friend bool operator==(const InstanceRow&, const InstanceRow&) = default;
+};
+
+struct ShareRow {
+  std::string id;
+  std::string project_id;
+  std::string user_id;
+  std::string name;
+  std::string description;
+  std::string share_proto;
+  std::uint64_t size_gib = 0;
+  std::string share_type_id;
+  bool is_public = false;
+  std::string status;
+  std::string availability_zone;
+  Metadata metadata;
+  std::vector<std::string> instance_ids;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  // The version of the share's effective rule set: bumped whenever the set changes. Every
+  // instance's desired version is this.
+  std::uint64_t desired_version = 0;
+  friend bool operator==(const ShareRow&, const ShareRow&) = default;
+};
+
+struct GroupRow {
+  std::string id;
+  std::string project_id;
+  std::string name;
+  std::string description;
+  AccessType access_type = AccessType::ip;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;  // 0: never updated
+  std::uint64_t entry_count = 0;
+  std::uint64_t share_count = 0;
+  friend bool operator==(const GroupRow&, const GroupRow&) = default;
+};
+
+struct EntryRow {
+  std::string id;
+  std::string group_id;
+  AccessType access_type = AccessType::ip;  // the group's
+  std::string access_to;                    // as given
+  AccessLevel access_level = AccessLevel::rw;
+  std::int64_t created_at = 0;
+  friend bool operator==(const EntryRow&, const EntryRow&) = default;
+};
+
+// A direct rule (Manila's share_access_map row).
+struct RuleRow {
+  std::string id;
+  std::string share_id;
+  AccessType access_type = AccessType::ip;
+  std::string access_to;  // as given
+  AccessLevel access_level = AccessLevel::rw;
+  Metadata metadata;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  // Set when the rule was denied: the share's desired version without it. The row stays
+  // (Manila shows it as queued_to_deny / denying) until every instance has applied that version.
+  std::uint64_t denied_version = 0;
+  friend bool operator==(const RuleRow&, const RuleRow&) = default;
+};
+
+// A group attached to a share (share_access_group_mapping).
+struct MappingRow {
+  std::string id;
+  std::string share_id;
+  std::string group_id;
+  std::int64_t created_at = 0;
+  friend bool operator==(const MappingRow&, const MappingRow&) = default;
+};
+
+}  // namespace agate::engine

@@ -1,0 +1,68 @@
+#pragma once
+
+// What decide() may read: the current projections, through an interface, so that the engine
+// never touches storage. projections::Store implements it over an LMDB transaction.
+//
+// Every lookup ignores tenancy: decide() checks who may see what.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/rule_set.h"
+
+namespace agate::engine {
+
+class State {
+ public:
+  virtual ~State() = default;
+
+  virtual std::optional<ShareTypeRow> share_type(std::string_view id) const = 0;
+  virtual std::optional<ShareTypeRow> share_type_by_name(std::string_view name) const = 0;
+  virtual bool share_type_in_use(std::string_view id) const = 0;
+
+  virtual std::optional<ShareRow> share(std::string_view id) const = 0;
+  virtual std::optional<InstanceRow> instance(std::string_view id) const = 0;
+
+  virtual std::optional<GroupRow> group(std::string_view id) const = 0;
+  // Group names are unique within a project.
+  virtual std::optional<std::string> group_id_by_name(std::string_view project_id,
+                                                      std::string_view name) const = 0;
+  virtual std::optional<EntryRow> entry(std::string_view group_id,
+                                        std::string_view entry_id) const = 0;
+  // The entry of the group with this identity (see rule_identity()), if any.
+  virtual std::optional<EntryRow> entry_by_identity(std::string_view group_id,
+                                                    std::string_view identity) const = 0;
+  virtual void for_each_entry(std::string_view group_id,
+                              const std::function<void(const EntryRow&)>& fn) const = 0;
+
+  virtual std::optional<RuleRow> rule(std::string_view rule_id) const = 0;
+  // The share's direct rule of this type and identity, denied ones included, if any.
+  virtual std::optional<RuleRow> rule_by_identity(std::string_view share_id, const RuleIdentity& key) const = 0;
+  virtual std::uint64_t rule_count(std::string_view share_id) const = 0;
+  virtual void for_each_rule(std::string_view share_id,
+                             const std::function<void(const RuleRow&)>& fn) const = 0;
+
+  virtual std::optional<MappingRow> mapping(std::string_view mapping_id) const = 0;
+  virtual std::optional<MappingRow> mapping_of(std::string_view share_id,
+                                               std::string_view group_id) const = 0;
+  virtual void for_each_group_of_share(std::string_view share_id,
+                                       const std::function<void(const MappingRow&)>& fn) const = 0;
+  virtual void for_each_share_of_group(std::string_view group_id,
+                                       const std::function<void(const MappingRow&)>& fn) const = 0;
+
+  virtual std::optional<EffectiveRule> effective_rule(std::string_view share_id,
+                                                      const RuleIdentity& key) const = 0;
+
+  // Back ends are configuration, not events: a share type naming an unknown one gives shares in
+  // error.
+  virtual bool backend_exists(std::string_view name) const = 0;
+  // The back end for types without a share_backend_name extra spec; empty if none.
+  virtual std::string default_backend() const = 0;
+  virtual const Limits& limits() const = 0;
+};
+
+}  // namespace agate::engine

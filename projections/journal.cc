@@ -1,0 +1,57 @@
+#include "projections/journal.h"
+
+namespace agate::projections {
+
+namespace {
+
+class Batch final : public engine::WriteBatch {
+ public:
+  Batch(const Journal& journal, const lmdb::Txn& txn)
+      : journal_(journal), txn_(txn), state_(journal.store().state(txn)) {}
+
+  const engine::State& state() override { return *state_; }
+
+  void append(std::vector<events::Event>& events) override {
+    if (events.empty()) return;
+    // A nested transaction makes the append all or nothing within the batch: a command whose
+    // events cannot be written leaves no trace, and the others in the batch still commit.
+    auto child = lmdb::Txn::begin_child(journal_.env(), txn_);
+    try {
+      journal_.log().append(child, events);
+      for (const auto& e : events) journal_.store().apply(child, e);
+      child.commit();
+    } catch (const lmdb::Error& e) {
+      throw storage_error(e);
+    }
+  }
+
+ private:
+  const Journal& journal_;
+  const lmdb::Txn& txn_;
+  std::unique_ptr<engine::State> state_;
+};
+
+}  // namespace
+
+engine::StorageError storage_error(const lmdb::Error& e) {
+  if (lmdb::is_out_of_space(e)) {
+    return {engine::errc::out_of_space,
+            std::string("The storage is full; the change was not recorded (") + e.what() + ")."};
+  }
+  return {engine::errc::unavailable, e.what()};
+}
+
+void Journal::run(const std::function<void(engine::WriteBatch&)>& fn) {
+  try {
+    auto txn = lmdb::Txn::begin_write(env_);
+    {
+      Batch batch(*this, txn);
+      fn(batch);
+    }
+    txn.commit();
+  } catch (const lmdb::Error& e) {
+    throw storage_error(e);
+  }
+}
+
+}  // namespace agate::projections

@@ -1,0 +1,37 @@
+#pragma once
+
+// The journal: the event log and the projections of one LMDB environment, written together.
+// It is the writer's storage (engine::WriteBackend): each append puts the events in the log and
+// folds them into the projections in the same transaction, so the two never disagree.
+
+#include <functional>
+
+#include "engine/writer.h"
+#include "events/event_log.h"
+#include "events/lmdb.h"
+#include "projections/store.h"
+
+namespace agate::projections {
+
+class Journal final : public engine::WriteBackend {
+ public:
+  // `env` must outlive the journal.
+  Journal(lmdb::Env& env, events::EventLog log, Store store)
+      : env_(env), log_(log), store_(std::move(store)) {}
+
+  void run(const std::function<void(engine::WriteBatch&)>& fn) override;
+
+  lmdb::Env& env() const { return env_; }
+  const events::EventLog& log() const { return log_; }
+  const Store& store() const { return store_; }
+
+ private:
+  lmdb::Env& env_;
+  events::EventLog log_;
+  Store store_;
+};
+
+// Turns an LMDB failure into the writer's StorageError: a full map or disk is out_of_space.
+engine::StorageError storage_error(const lmdb::Error& e);
+
+}  // namespace agate::projections

@@ -1,0 +1,363 @@
+#include "projections/rows.h"
+
+#include <fmt/format.h>
+
+namespace agate::projections {
+
+// ---- primitives -----------------------------------------------------------------------------
+
+RowWriter& RowWriter::u64(std::uint64_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<char>(v));
+  return *this;
+}
+
+RowWriter& RowWriter::str(std::string_view s) {
+  u64(s.size());
+  out_.append(s);
+  return *this;
+}
+
+RowWriter& RowWriter::kvs(const events::Metadata& m) {
+  u64(m.size());
+  for (const auto& [k, v] : m) str(k).str(v);
+  return *this;
+}
+
+RowWriter& RowWriter::strs(const std::vector<std::string>& v) {
+  u64(v.size());
+  for (const auto& s : v) str(s);
+  return *this;
+}
+
+void RowReader::fail(const char* why) const {
+  throw RowCorrupt(fmt::format("corrupt {} row ({} bytes): {} at byte {}", what_, in_.size(), why, pos_));
+}
+
+std::uint64_t RowReader::u64() {
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos_ >= in_.size()) fail("truncated integer");
+    const auto b = static_cast<unsigned char>(in_[pos_++]);
+    v |= std::uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return v;
+  }
+  fail("integer too long");
+}
+
+std::string RowReader::str() {
+  const auto n = u64();
+  if (n > in_.size() - pos_) fail("truncated string");
+  std::string s(in_.substr(pos_, n));
+  pos_ += n;
+  return s;
+}
+
+events::Metadata RowReader::kvs() {
+  events::Metadata m;
+  for (auto n = u64(); n > 0; --n) {
+    auto k = str();
+    m.emplace(std::move(k), str());
+  }
+  return m;
+}
+
+std::vector<std::string> RowReader::strs() {
+  std::vector<std::string> v;
+  for (auto n = u64(); n > 0; --n) v.push_back(str());
+  return v;
+}
+
+void RowReader::finish() const {
+  if (pos_ != in_.size()) fail("trailing bytes");
+}
+
+// ---- rows -----------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t kMaxAccessType = 3;
+constexpr std::uint64_t kMaxAccessLevel = 1;
+
+void write_key(RowWriter& w, const events::RuleKey& k) {
+  w.u64(static_cast<std::uint64_t>(k.access_type)).str(k.access_to);
+}
+
+events::RuleKey read_key(RowReader& r) {
+  auto type = r.enumerant<events::AccessType>(kMaxAccessType);
+  return {type, r.str()};
+}
+
+}  // namespace
+
+std::string encode(const engine::ShareTypeRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.project_id).str(r.name).str(r.description).boolean(r.is_public)
+      .kvs(r.extra_specs).i64(r.created_at);
+  return out;
+}
+
+template <>
+engine::ShareTypeRow decode(std::string_view bytes) {
+  RowReader r(bytes, "share type");
+  engine::ShareTypeRow row;
+  row.id = r.str();
+  row.project_id = r.str();
+  row.name = r.str();
+  row.description = r.str();
+  row.is_public = r.boolean();
+  row.extra_specs = r.kvs();
+  row.created_at = r.i64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::ShareRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.project_id).str(r.user_id).str(r.name).str(r.description)
+      .str(r.share_proto).u64(r.size_gib).str(r.share_type_id).boolean(r.is_public).str(r.status)
+      .str(r.availability_zone).kvs(r.metadata).strs(r.instance_ids).i64(r.created_at)
+      .i64(r.updated_at).u64(r.desired_version);
+  return out;
+}
+
+template <>
+engine::ShareRow decode(std::string_view bytes) {
+  RowReader r(bytes, "share");
+  engine::ShareRow row;
+  row.id = r.str();
+  row.project_id = r.str();
+  row.user_id = r.str();
+  row.name = r.str();
+  row.description = r.str();
+  row.share_proto = r.str();
+  row.size_gib = r.u64();
+  row.share_type_id = r.str();
+  row.is_public = r.boolean();
+  row.status = r.str();
+  row.availability_zone = r.str();
+  row.metadata = r.kvs();
+  row.instance_ids = r.strs();
+  row.created_at = r.i64();
+  row.updated_at = r.i64();
+  row.desired_version = r.u64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::InstanceRow& r) {
+  std::string out;
+  RowWriter w(out);
+  w.str(r.id).str(r.share_id).str(r.host).str(r.status).strs(r.export_locations)
+      .i64(r.created_at).i64(r.updated_at).u64(r.applied_version).boolean(r.has_error)
+      .boolean(r.sync_requested).str(r.status_message).u64(r.failures.size());
+  for (const auto& f : r.failures) {
+    write_key(w, f.rule);
+    w.str(f.message);
+  }
+  w.u64(r.access_keys.size());
+  for (const auto& k : r.access_keys) {
+    write_key(w, k.rule);
+    w.str(k.access_key);
+  }
+  return out;
+}
+
+template <>
+engine::InstanceRow decode(std::string_view bytes) {
+  RowReader r(bytes, "share instance");
+  engine::InstanceRow row;
+  row.id = r.str();
+  row.share_id = r.str();
+  row.host = r.str();
+  row.status = r.str();
+  row.export_locations = r.strs();
+  row.created_at = r.i64();
+  row.updated_at = r.i64();
+  row.applied_version = r.u64();
+  row.has_error = r.boolean();
+  row.sync_requested = r.boolean();
+  row.status_message = r.str();
+  for (auto n = r.u64(); n > 0; --n) {
+    auto key = read_key(r);
+    row.failures.push_back({std::move(key), r.str()});
+  }
+  for (auto n = r.u64(); n > 0; --n) {
+    auto key = read_key(r);
+    row.access_keys.push_back({std::move(key), r.str()});
+  }
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::GroupRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.project_id).str(r.name).str(r.description)
+      .u64(static_cast<std::uint64_t>(r.access_type)).i64(r.created_at).i64(r.updated_at)
+      .u64(r.entry_count).u64(r.share_count);
+  return out;
+}
+
+template <>
+engine::GroupRow decode(std::string_view bytes) {
+  RowReader r(bytes, "access group");
+  engine::GroupRow row;
+  row.id = r.str();
+  row.project_id = r.str();
+  row.name = r.str();
+  row.description = r.str();
+  row.access_type = r.enumerant<events::AccessType>(kMaxAccessType);
+  row.created_at = r.i64();
+  row.updated_at = r.i64();
+  row.entry_count = r.u64();
+  row.share_count = r.u64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::EntryRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.group_id).u64(static_cast<std::uint64_t>(r.access_type))
+      .str(r.access_to).u64(static_cast<std::uint64_t>(r.access_level)).i64(r.created_at);
+  return out;
+}
+
+template <>
+engine::EntryRow decode(std::string_view bytes) {
+  RowReader r(bytes, "access group entry");
+  engine::EntryRow row;
+  row.id = r.str();
+  row.group_id = r.str();
+  row.access_type = r.enumerant<events::AccessType>(kMaxAccessType);
+  row.access_to = r.str();
+  row.access_level = r.enumerant<events::AccessLevel>(kMaxAccessLevel);
+  row.created_at = r.i64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::RuleRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.share_id).u64(static_cast<std::uint64_t>(r.access_type))
+      .str(r.access_to).u64(static_cast<std::uint64_t>(r.access_level)).kvs(r.metadata)
+      .i64(r.created_at).i64(r.updated_at).u64(r.denied_version);
+  return out;
+}
+
+template <>
+engine::RuleRow decode(std::string_view bytes) {
+  RowReader r(bytes, "access rule");
+  engine::RuleRow row;
+  row.id = r.str();
+  row.share_id = r.str();
+  row.access_type = r.enumerant<events::AccessType>(kMaxAccessType);
+  row.access_to = r.str();
+  row.access_level = r.enumerant<events::AccessLevel>(kMaxAccessLevel);
+  row.metadata = r.kvs();
+  row.created_at = r.i64();
+  row.updated_at = r.i64();
+  row.denied_version = r.u64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::MappingRow& r) {
+  std::string out;
+  RowWriter(out).str(r.id).str(r.share_id).str(r.group_id).i64(r.created_at);
+  return out;
+}
+
+template <>
+engine::MappingRow decode(std::string_view bytes) {
+  RowReader r(bytes, "access group mapping");
+  engine::MappingRow row;
+  row.id = r.str();
+  row.share_id = r.str();
+  row.group_id = r.str();
+  row.created_at = r.i64();
+  r.finish();
+  return row;
+}
+
+std::string encode(const engine::EffectiveRule& r) {
+  std::string out;
+  RowWriter w(out);
+  w.u64(static_cast<std::uint64_t>(r.access_type)).str(r.access_to)
+      .u64(static_cast<std::uint64_t>(r.access_level)).u64(r.since_version).u64(r.sources.size());
+  for (const auto& s : r.sources) {
+    w.u64(static_cast<std::uint64_t>(s.kind)).str(s.id).str(s.entry_id);
+  }
+  return out;
+}
+
+template <>
+engine::EffectiveRule decode(std::string_view bytes) {
+  RowReader r(bytes, "effective rule");
+  engine::EffectiveRule row;
+  row.access_type = r.enumerant<events::AccessType>(kMaxAccessType);
+  row.access_to = r.str();
+  row.access_level = r.enumerant<events::AccessLevel>(kMaxAccessLevel);
+  row.since_version = r.u64();
+  for (auto n = r.u64(); n > 0; --n) {
+    engine::RuleSource s;
+    s.kind = r.enumerant<engine::RuleSource::Kind>(1);
+    s.id = r.str();
+    s.entry_id = r.str();
+    row.sources.push_back(std::move(s));
+  }
+  r.finish();
+  return row;
+}
+
+// ---- keys -----------------------------------------------------------------------------------
+
+namespace {
+
+void append_component(std::string& out, std::string_view c) {
+  if (c.size() > 0xffff) throw std::length_error("key component longer than 65535 bytes");
+  out.push_back(static_cast<char>(c.size() >> 8));
+  out.push_back(static_cast<char>(c.size() & 0xff));
+  out.append(c);
+}
+
+}  // namespace
+
+std::string key_prefix(std::string_view a) {
+  std::string out;
+  append_component(out, a);
+  return out;
+}
+
+std::string key(std::string_view a, std::string_view b) {
+  std::string out = key_prefix(a);
+  out.append(b);
+  return out;
+}
+
+std::string key(std::string_view a, std::string_view b, std::string_view c) {
+  std::string out = key_prefix(a);
+  append_component(out, b);
+  out.append(c);
+  return out;
+}
+
+std::string_view last_component(std::string_view k, int components) {
+  for (int i = 1; i < components; ++i) {
+    if (k.size() < 2) throw RowCorrupt("corrupt key: truncated component length");
+    const std::size_t n = (static_cast<unsigned char>(k[0]) << 8) | static_cast<unsigned char>(k[1]);
+    if (k.size() < 2 + n) throw RowCorrupt("corrupt key: truncated component");
+    k.remove_prefix(2 + n);
+  }
+  return k;
+}
+
+std::string identity_key(const engine::RuleIdentity& id) {
+  std::string out(1, static_cast<char>(id.access_type));
+  out.append(id.identity);
+  return out;
+}
+
+}  // namespace agate::projections
