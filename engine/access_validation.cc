@@ -73,8 +73,9 @@ struct PyStr {
 PyStr decode(std::string_view bytes) {
   PyStr s;
   s.chars.reserve(bytes.size());
-  for (std::size_t i = 0; i < bytes.size();)
+  for (std::size_t i = 0; i < bytes.size();) {
     s.chars.push_back(next_code_point(bytes, i, s.well_formed));
+  }
   return s;
 }
 
@@ -127,8 +128,9 @@ bool is_printable(char32_t c) {
 
 void append_hex(std::string& out, char32_t c, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
     out.push_back(kHex[(c >> shift) & 0xF]);
+  }
 }
 
 // repr() of the decoded str, as Python 3.11 writes it: single quotes unless the text has a single
@@ -246,8 +248,9 @@ std::optional<std::string> octet_problem(std::string_view octet, std::uint32_t& 
   // Length after characters: the module finds the character error more telling.
   if (octet.size() > 3) return "At most 3 characters permitted in " + py_repr(octet);
   // As strict as glibc's inet_pton (bpo-36384).
-  if (octet != "0" && octet[0] == '0')
+  if (octet != "0" && octet[0] == '0') {
     return "Leading zeros are not permitted in " + py_repr(octet);
+  }
   value = saturated_decimal(octet);
   if (value > 255) return "Octet " + std::to_string(value) + " (> 255) not permitted";
   return std::nullopt;
@@ -317,8 +320,9 @@ std::variant<std::string, PyError> ipv4_network(std::string_view text) {
   const std::uint32_t netmask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
   // str(self) is the address as given (host bits included) with the prefix length.
   std::string network = ipv4_text(bits) + "/" + std::to_string(prefix);
-  if ((bits & netmask) != bits)
+  if ((bits & netmask) != bits) {
     return PyError{PyErrorKind::value_error, network + " has host bits set"};
+  }
   return network;
 }
 

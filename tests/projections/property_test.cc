@@ -21,8 +21,12 @@ class RandomWorkload {
   RandomWorkload(EngineHarness& h, std::uint64_t seed) : h_(h), rng_(seed) {}
 
   void step() {
-    const auto ctx = pick_context();
     auto command = next_command();
+    // Admin-only commands mostly come from an admin, so that they are accepted often enough.
+    const bool admin_only = std::holds_alternative<engine::CreateShareType>(command) ||
+                            std::holds_alternative<engine::DeleteShareType>(command) ||
+                            std::holds_alternative<engine::SetShareStatus>(command);
+    const auto ctx = admin_only && chance(80) ? EngineHarness::admin() : pick_context();
     auto outcome = h_.run(ctx, command);
     if (!outcome) {
       ++rejected_;
