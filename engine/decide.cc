@@ -549,6 +549,12 @@ class Decider {
       return reject(errc::not_found,
                     fmt::format("Share instance {} could not be found.", c.outcome.instance_id));
     }
+    if (auto share = s_.share(instance->share_id);
+        !share || c.outcome.applied_version > share->desired_version) {
+      return reject(errc::bad_request,
+                    fmt::format("Share instance {} has no desired version {}.", instance->id,
+                                c.outcome.applied_version));
+    }
     out_.emit(owner_of_share(instance->share_id), c.outcome);
     return out_.take();
   }

@@ -292,6 +292,11 @@ TEST_F(EngineTest, StaleDriverOutcomeChangesNothing) {
   h_.ok(EngineHarness::admin(), engine::RecordDriverOutcome{stale});
   EXPECT_EQ(instance_of(share_), before);
   EXPECT_EQ(access_status(share_), "active");
+  // An outcome for a version never desired is refused outright.
+  auto future = stale;
+  future.applied_version = share_row(share_).desired_version + 1;
+  EXPECT_EQ(h_.refused(EngineHarness::admin(), engine::RecordDriverOutcome{future}).code,
+            errc::bad_request);
 }
 
 TEST_F(EngineTest, LimitsAreOverLimit) {
