@@ -62,8 +62,9 @@ enum class MetadataContext {
   metadata_update,  // PUT .../metadata: only "Invalid metadata." / "Invalid metadata size." (§1.8)
 };
 
-// Keys non-empty and at most 255 code points, values non-empty and at most 1023 (§2.7). The first
-// failing entry decides the message. Manila checks entries in the order of the request's JSON
+// Keys non-empty and at most 255 code points, values non-empty and at most 1023 (§2.7); a byte that
+// is not part of a UTF-8 sequence counts as one code point (the JSON layer rejects such text). The
+// first failing entry decides the message. Manila checks entries in the order of the request's JSON
 // object; Metadata is ordered by key, so when several entries are bad the message may name a
 // different kind of fault than Manila would (both are 400s for the same request).
 [[nodiscard]] std::optional<std::string> check_metadata(const events::Metadata& metadata,
