@@ -44,6 +44,8 @@ const std::vector<std::string_view> kShareProtocols = {"NFS",  "CIFS",   "GLUSTE
                                                        "HDFS", "CEPHFS", "MAPRFS"};
 
 constexpr std::size_t kMaxNameLength = 255;
+// Manila's access_to column is String(255): longer values fail in its database (a 500 there).
+constexpr std::size_t kMaxAccessToLength = 255;
 constexpr std::size_t kMaxListedShares = 20;
 
 Rejection reject(errc code, std::string message) { return {code, std::move(message)}; }
@@ -124,6 +126,14 @@ std::string list_shares(const std::vector<std::string>& ids) {
   }
   if (ids.size() > kMaxListedShares) out += fmt::format(" and {} more", ids.size() - kMaxListedShares);
   return out;
+}
+
+std::optional<Rejection> check_access_to_length(std::string_view access_to) {
+  if (access_to.size() > kMaxAccessToLength) {
+    return reject(errc::bad_request,
+                  fmt::format("access_to must be at most {} characters.", kMaxAccessToLength));
+  }
+  return std::nullopt;
 }
 
 std::optional<Rejection> check_name(std::string_view what, std::string_view name, bool required) {
@@ -345,6 +355,7 @@ class Decider {
     if (auto m = check_access_to(group->access_type, c.access_to, ctx_.version)) {
       return reject(errc::bad_request, *m);
     }
+    if (auto r = check_access_to_length(c.access_to)) return *r;
     auto level = parse_level(c.access_level);
     if (!level) return level.error();
     const RuleIdentity key{group->access_type, rule_identity(group->access_type, c.access_to)};
@@ -405,6 +416,7 @@ class Decider {
     if (auto m = check_access_type(c.access_type, ctx_.version)) return reject(errc::bad_request, *m);
     const AccessType type = *events::parse_access_type(c.access_type);
     if (auto m = check_access_to(type, c.access_to, ctx_.version)) return reject(errc::bad_request, *m);
+    if (auto r = check_access_to_length(c.access_to)) return *r;
     auto level = parse_level(c.access_level);
     if (!level) return level.error();
     if (auto m = check_metadata(c.metadata, MetadataContext::allow_access)) {

@@ -47,6 +47,7 @@ struct Context {
   std::string user_id;
   std::string request_id;
   bool is_admin = false;
+  bool is_reader = false;  // may list and show, not change (Manila's reader role)
   ApiVersion version{2, 0};
 };
 

@@ -1,15 +1,16 @@
 #include "http/server.h"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <spdlog/spdlog.h>
 #include <thread>
 #include <vector>
 
@@ -22,165 +23,113 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-std::string new_request_id() {
-  thread_local boost::uuids::random_generator generate;
-  return "req-" + boost::uuids::to_string(generate());
-}
+class Session;
 
-std::string_view fault_name(unsigned status) {
-  switch (status) {
-    case 400:
-      return "badRequest";
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "forbidden";
-    case 404:
-      return "itemNotFound";
-    case 405:
-      return "badMethod";
-    case 409:
-      return "conflictingRequest";
-    case 413:
-      return "overLimit";
-    case 415:
-      return "badMediaType";
-    case 501:
-      return "notImplemented";
-    case 503:
-      return "serviceUnavailable";
-    default:
-      return "computeFault";
-  }
-}
-
-Response json_response(unsigned status, const boost::json::value& body, unsigned version,
-                       bool keep_alive) {
-  Response res{static_cast<bhttp::status>(status), version};
-  res.set(bhttp::field::content_type, "application/json");
-  res.keep_alive(keep_alive);
-  res.body() = boost::json::serialize(body);
-  res.prepare_payload();
-  return res;
-}
-
-Response healthz(Services& services, const Request& req) {
-  auto txn = lmdb::Txn::begin_read(services.env);
-  const auto last = services.log.last(txn);
-  txn.abort();
-  boost::json::object log;
-  log["path"] = services.env.path().string();
-  log["last_seq"] = last.value;
-  log["map_size"] = services.env.map_size();
-  log["used_bytes"] = services.env.used_bytes();
-  boost::json::object body;
-  body["status"] = "ok";
-  body["log"] = std::move(log);
-  return json_response(200, body, req.version(), req.keep_alive());
-}
-
-}  // namespace
-
-Response error_response(unsigned status, std::string_view message, unsigned version,
-                        bool keep_alive) {
-  boost::json::object fault;
-  fault["code"] = status;
-  fault["message"] = message;
-  boost::json::object body;
-  body[fault_name(status)] = std::move(fault);
-  return json_response(status, body, version, keep_alive);
-}
-
-Response handle_request(Services& services, const Request& req) {
-  Response res;
-  try {
-    const std::string_view target = req.target();
-    const std::string_view path = target.substr(0, target.find('?'));
-    if (path == "/healthz") {
-      if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-        res = error_response(405, "The method is not allowed for the requested URL.", req.version(),
-                             req.keep_alive());
-        res.set(bhttp::field::allow, "GET, HEAD");
-      } else {
-        res = healthz(services, req);
-      }
-    } else {
-      res =
-          error_response(404, "The resource could not be found.", req.version(), req.keep_alive());
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("{} {}: {}", std::string(req.method_string()), std::string(req.target()),
-                  e.what());
-    res = error_response(500,
-                         "The server has either erred or is incapable of performing the "
-                         "requested operation.",
-                         req.version(), req.keep_alive());
-  }
-  res.set("x-compute-request-id", new_request_id());
-  if (req.method() == bhttp::verb::head) {
-    // Keep the length of the GET response, send no body.
-    const auto length = res.body().size();
-    res.body().clear();
-    res.content_length(length);
-  }
-  return res;
-}
-
-// ---- the Beast server ---------------------------------------------------------------------
-
-namespace {
+// What sessions share with the server: the handler's services, the options, and the registry
+// used to close idle connections at shutdown.
+struct Shared {
+  Shared(Services& s, ServerOptions o) : services(s), options(std::move(o)) {}
+  Services& services;
+  ServerOptions options;
+  std::mutex mutex;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  bool draining = false;
+  std::size_t live = 0;                 // sessions not yet destroyed
+  std::function<void()> on_drained;     // called once draining and no session is left
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Services& services, const ServerOptions& options)
-      : stream_(std::move(socket)), services_(services), options_(options) {}
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    std::lock_guard lock(shared_->mutex);
+    ++shared_->live;
+  }
+
+  ~Session() {
+    std::function<void()> drained;
+    {
+      std::lock_guard lock(shared_->mutex);
+      if (--shared_->live == 0 && shared_->draining) drained = std::move(shared_->on_drained);
+    }
+    if (drained) drained();
+  }
 
   void start() {
+    {
+      std::lock_guard lock(shared_->mutex);
+      shared_->sessions.insert(weak_from_this());
+    }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
+  // Called at shutdown: an idle connection (waiting for a request) is closed now; a busy one
+  // closes after its response.
+  void drain() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
  private:
+  bool draining() {
+    std::lock_guard lock(shared_->mutex);
+    return shared_->draining;
+  }
+
   void do_read() {
-    // A fresh parser per request: limits apply to each message, not to the connection.
+    if (draining()) return close();
+    // A fresh parser per request: the limits apply to each message, not to the connection.
     parser_.emplace();
-    parser_->body_limit(options_.body_limit);
-    parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
-    stream_.expires_after(options_.read_timeout);
+    parser_->body_limit(shared_->options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+    stream_.expires_after(shared_->options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        ec == net::error::eof) {
       return close();
     }
     if (ec == bhttp::error::body_limit) {
       return send(error_response(413,
                                  "Request is too large: the body exceeds " +
-                                     std::to_string(options_.body_limit) + " bytes.",
+                                     std::to_string(shared_->options.body_limit) + " bytes.",
                                  11, false));
     }
     if (ec == bhttp::error::header_limit) {
       return send(error_response(400, "Request header fields too large.", 11, false));
     }
     if (ec) {
-      // Anything else the parser refused: a malformed request. Answer and close, since the
+      // Anything else the parser refused is a malformed request: answer and close, since the
       // stream can no longer be trusted to be in step.
       return send(error_response(400, "Malformed HTTP request: " + ec.message() + ".", 11, false));
     }
-    send(handle_request(services_, parser_->get()));
+    busy_ = true;
+    request_ = parser_->release();
+    // The answer may come from another thread (the writer's): back to this session's strand.
+    handle_request(shared_->services, request_, [self = shared_from_this()](Response res) {
+      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->send(std::move(res));
+      });
+    });
   }
 
   void send(Response&& res) {
+    busy_ = true;
+    if (draining()) res.keep_alive(false);
     response_ = std::move(res);
-    bhttp::async_write(
-        stream_, response_,
-        beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.keep_alive()));
+    bhttp::async_write(stream_, response_,
+                       beast::bind_front_handler(&Session::on_write, shared_from_this(),
+                                                 response_.keep_alive()));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    busy_ = false;
     if (ec || !keep_alive) return close();
     do_read();
   }
@@ -188,46 +137,49 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
   }
 
   beast::tcp_stream stream_;
+  std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request request_;
   Response response_;
-  Services& services_;
-  const ServerOptions& options_;
+  bool busy_ = false;
 };
 
 }  // namespace
 
-struct Server::Impl {
-  Impl(Services& s, ServerOptions o)
-      : services(s),
-        options(std::move(o)),
-        ioc(static_cast<int>(std::max(1u, options.threads))),
-        acceptor(net::make_strand(ioc)) {}
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(Services& services, ServerOptions o)
+      : shared(std::make_shared<Shared>(services, std::move(o))),
+        ioc(static_cast<int>(std::max(1u, shared->options.threads))),
+        acceptor(net::make_strand(ioc)),
+        drain_timer(ioc) {}
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted) return;
+    acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](
+                                                     beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
       if (ec) {
         spdlog::warn("accept: {}", ec.message());
       } else {
-        std::make_shared<Session>(std::move(socket), services, options)->start();
+        std::make_shared<Session>(std::move(socket), self->shared)->start();
       }
-      accept();
+      self->accept();
     });
   }
 
-  Services& services;
-  ServerOptions options;
+  std::shared_ptr<Shared> shared;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer drain_timer;
 };
 
 Server::Server(Services& services, ServerOptions options)
-    : impl_(std::make_unique<Impl>(services, std::move(options))) {
-  const auto& o = impl_->options;
+    : impl_(std::make_shared<Impl>(services, std::move(options))) {
+  const auto& o = impl_->shared->options;
   const tcp::endpoint endpoint{net::ip::make_address(o.address), o.port};
   auto& a = impl_->acceptor;
   a.open(endpoint.protocol());
@@ -237,7 +189,9 @@ Server::Server(Services& services, ServerOptions options)
   impl_->accept();
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  impl_->ioc.stop();
+}
 
 std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 
@@ -245,12 +199,43 @@ net::io_context& Server::io_context() { return impl_->ioc; }
 
 void Server::run() {
   std::vector<std::thread> extra;
-  const unsigned n = std::max(1u, impl_->options.threads);
+  const unsigned n = std::max(1u, impl_->shared->options.threads);
   for (unsigned i = 1; i < n; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : extra) t.join();
 }
 
-void Server::stop() { impl_->ioc.stop(); }
+void Server::stop() {
+  net::dispatch(impl_->acceptor.get_executor(), [impl = impl_] {
+    // Bound the wait first: run() returns by itself once the last session is gone (the timer
+    // is then cancelled), or when this fires.
+    impl->drain_timer.expires_after(impl->shared->options.drain_timeout);
+    impl->drain_timer.async_wait([impl](beast::error_code ec) {
+      if (!ec) {
+        spdlog::warn("shutdown: requests still in flight after {}s; stopping anyway",
+                     impl->shared->options.drain_timeout.count());
+        impl->ioc.stop();
+      }
+    });
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+    std::vector<std::shared_ptr<Session>> sessions;
+    bool idle;
+    {
+      std::lock_guard lock(impl->shared->mutex);
+      impl->shared->draining = true;
+      idle = impl->shared->live == 0;
+      impl->shared->on_drained = [impl] {
+        net::post(impl->acceptor.get_executor(), [impl] { impl->drain_timer.cancel(); });
+      };
+      for (const auto& weak : impl->shared->sessions) {
+        if (auto s = weak.lock()) sessions.push_back(std::move(s));
+      }
+      impl->shared->sessions.clear();
+    }
+    if (idle) impl->drain_timer.cancel();
+    for (auto& s : sessions) s->drain();
+  });
+}
 
 }  // namespace agate::http

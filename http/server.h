@@ -1,37 +1,18 @@
 #pragma once
 
-// agated's HTTP front: a socket-free request handler, and the Boost.Beast server around it.
+// agated's HTTP server on Boost.Beast: accepts connections and serves HTTP/1.1 keep-alive
+// sessions on a pool of threads, each request through http::handle_request().
 
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "events/event_log.h"
-#include "events/lmdb.h"
+#include "http/api.h"
 
 namespace agate::http {
-
-using Request = boost::beast::http::request<boost::beast::http::string_body>;
-using Response = boost::beast::http::response<boost::beast::http::string_body>;
-
-// What request handlers use. Owned by the caller; must outlive every Server using it.
-struct Services {
-  lmdb::Env& env;
-  events::EventLog& log;
-};
-
-// Answers one request. Pure with respect to sockets: tests call it directly. Never throws;
-// an infrastructure failure becomes a 500 in Manila's error format.
-Response handle_request(Services& services, const Request& request);
-
-// Builds Manila's error body {"<faultName>": {"code": N, "message": "…"}} as a full response.
-Response error_response(unsigned status, std::string_view message, unsigned version,
-                        bool keep_alive);
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
@@ -39,11 +20,11 @@ struct ServerOptions {
   unsigned threads = 2;
   std::size_t body_limit = 1u << 20;
   std::size_t header_limit = 16u << 10;
-  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds read_timeout{30};   // for a whole request to arrive
+  std::chrono::seconds drain_timeout{10};  // for in-flight requests at shutdown
 };
 
-// Accepts connections and serves HTTP/1.1 keep-alive sessions on a pool of threads.
-// Thread-safety: stop() may be called from any thread (or a signal handler's strand).
+// Thread-safety: stop() may be called from any thread.
 class Server {
  public:
   // Binds and listens at once, so that port() is known and a port in use fails here.
@@ -55,13 +36,15 @@ class Server {
   std::uint16_t port() const;
   boost::asio::io_context& io_context();
 
-  // Serves on options.threads threads (the caller's among them) until stop().
+  // Serves on options.threads threads (the caller's among them) until stop() has drained.
   void run();
+  // Stops accepting, closes idle connections, lets requests in flight finish (their responses
+  // say Connection: close), and ends run() once they have — or after drain_timeout.
   void stop();
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace agate::http

@@ -90,7 +90,7 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
                                   e.source().begin.column, e.description()));
   }
-  check_keys(root, "", {"server", "storage"});
+  check_keys(root, "", {"server", "storage", "auth", "backends"});
 
   if (auto* server = root["server"].as_table()) {
     check_keys(*server, "server", {"listen", "threads", "body_limit"});
@@ -124,6 +124,62 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     }
   } else if (root.contains("storage")) {
     throw ConfigError("storage: expected a table");
+  }
+
+  if (auto* auth = root["auth"].as_table()) {
+    check_keys(*auth, "auth", {"mode"});
+    if (auto* n = auth->get("mode")) {
+      config.auth_mode = string_value(*n, "auth.mode");
+      if (config.auth_mode != "noauth") {
+        throw ConfigError(fmt::format("auth.mode = \"{}\": expected \"noauth\"", config.auth_mode));
+      }
+    }
+  } else if (root.contains("auth")) {
+    throw ConfigError("auth: expected a table");
+  }
+
+  if (auto* backends = root["backends"].as_table()) {
+    config.backends.clear();
+    config.default_backend.clear();
+    for (const auto& [name_key, node] : *backends) {
+      const std::string name(name_key.str());
+      auto* table = node.as_table();
+      if (!table) throw ConfigError(fmt::format("backends.{}: expected a table", name));
+      BackendConfig b;
+      b.name = name;
+      bool is_default = false;
+      for (const auto& [k, v] : *table) {
+        const std::string key(k.str());
+        const std::string where = fmt::format("backends.{}.{}", name, key);
+        if (key == "driver") {
+          b.driver = string_value(v, where);
+        } else if (key == "default") {
+          if (!v.is_boolean()) throw ConfigError(where + ": expected true or false");
+          is_default = *v.value<bool>();
+        } else if (auto s = v.value<std::string>(); s && v.is_string()) {
+          b.options[key] = *s;
+        } else if (v.is_integer()) {
+          b.options[key] = std::to_string(*v.value<std::int64_t>());
+        } else if (v.is_boolean()) {
+          b.options[key] = *v.value<bool>() ? "true" : "false";
+        } else {
+          throw ConfigError(where + ": expected a string, an integer or a boolean");
+        }
+      }
+      if (is_default) {
+        if (!config.default_backend.empty()) {
+          throw ConfigError(fmt::format("backends: both {} and {} are marked default",
+                                        config.default_backend, name));
+        }
+        config.default_backend = name;
+      }
+      config.backends.push_back(std::move(b));
+    }
+    if (config.default_backend.empty() && config.backends.size() == 1) {
+      config.default_backend = config.backends.front().name;
+    }
+  } else if (root.contains("backends")) {
+    throw ConfigError("backends: expected a table of back ends");
   }
 }
 

@@ -11,13 +11,25 @@
 //   data_dir = "var/agate"          # relative paths are taken from the current directory
 //   map_size = "16GiB"              # the most the LMDB environment may grow to
 //   durability = "sync"             # sync | nometasync | nosync
+//
+//   [auth]
+//   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
+//
+//   [backends.nfs1]                 # one table per back end; the name is what share types'
+//   driver = "fake"                 # share_backend_name extra spec refers to
+//   default = true                  # the back end for types that name none
+//   <option> = <value>              # the driver's own options, kept as text
+//
+// With no [backends] table at all there is one back end, "default", with the fake driver.
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/lmdb.h"
 
@@ -29,6 +41,12 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct BackendConfig {
+  std::string name;
+  std::string driver = "fake";
+  std::map<std::string, std::string> options;
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 8786;
@@ -36,6 +54,9 @@ struct Config {
   std::size_t body_limit = 1u << 20;
   std::filesystem::path data_dir = "var/agate";
   lmdb::EnvOptions storage;
+  std::string auth_mode = "noauth";
+  std::vector<BackendConfig> backends = {{"default", "fake", {}}};
+  std::string default_backend = "default";
 };
 
 // "1048576", "64KiB", "512MiB", "16GiB", "1TiB" -> bytes. Returns nullopt if malformed.

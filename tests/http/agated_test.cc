@@ -44,7 +44,7 @@ TEST_F(AgatedTest, OpensTheLogSaysWhereAndAnswersHealthz) {
 
 TEST_F(AgatedTest, UnknownPathIsManilaNotFound) {
   ServerProcess server(kAgated, data_dir());
-  auto res = http_request(server.port(), bhttp::verb::get, "/v2/nothing-here");
+  auto res = http_request(server.port(), bhttp::verb::get, "/v3/nothing-here");
   ASSERT_EQ(res.result_int(), 404);
   EXPECT_EQ(boost::json::parse(res.body()), boost::json::parse(R"({"itemNotFound": {"code": 404,
                                    "message": "The resource could not be found."}})"));

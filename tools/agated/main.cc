@@ -14,7 +14,9 @@
 
 #include "events/event_log.h"
 #include "events/lmdb.h"
+#include "http/auth.h"
 #include "http/server.h"
+#include "projections/journal.h"
 #include "tools/config.h"
 
 namespace {
@@ -114,15 +116,27 @@ int main(int argc, char** argv) {
     DataDirLock lock(dir);
     auto env = agate::lmdb::Env::open(dir, config.storage);
     auto log = agate::events::EventLog::open(env);
+    agate::projections::StoreOptions store_options;
+    for (const auto& b : config.backends) store_options.backends.insert(b.name);
+    store_options.default_backend = config.default_backend;
+    auto store = agate::projections::Store::open(env, store_options);
     {
       auto txn = agate::lmdb::Txn::begin_read(env);
       spdlog::info("event log at {}: {} events, map size {}, {} in use, durability {}",
                    (dir / "data.mdb").string(), log.last(txn).value, human_bytes(env.map_size()),
-                   human_bytes(env.used_bytes()),
-                   agate::lmdb::to_string(config.storage.durability));
+                   human_bytes(env.used_bytes()), agate::lmdb::to_string(config.storage.durability));
     }
+    std::string backend_names;
+    for (const auto& b : config.backends) {
+      backend_names += fmt::format("{}{} ({}{})", backend_names.empty() ? "" : ", ", b.name,
+                                   b.driver, b.name == config.default_backend ? ", default" : "");
+    }
+    spdlog::info("back ends: {}", backend_names.empty() ? "none" : backend_names);
 
-    agate::http::Services services{env, log};
+    agate::projections::Journal journal(env, log, std::move(store));
+    agate::engine::Writer writer(journal, agate::engine::make_random_ids());
+    auto auth = agate::http::make_noauth_authenticator();
+    agate::http::Services services{env, journal.log(), journal.store(), writer, *auth};
     agate::http::ServerOptions options;
     options.address = config.listen_address;
     options.port = config.listen_port;
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
       std::filesystem::rename(tmp, port_file);
     }
     server.run();
+    writer.stop();
     spdlog::info("stopped");
     return 0;
   } catch (const std::exception& e) {

@@ -1,0 +1,386 @@
+#include "http/api.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <charconv>
+#include <chrono>
+#include <future>
+#include <regex>
+#include <set>
+
+namespace agate::http {
+
+namespace bhttp = boost::beast::http;
+
+std::string to_string(engine::ApiVersion v) { return fmt::format("{}.{}", v.major, v.minor); }
+
+std::optional<std::string> ApiRequest::query_value(std::string_view key) const {
+  auto [first, last] = query.equal_range(std::string(key));
+  if (first == last) return std::nullopt;
+  return std::prev(last)->second;
+}
+
+namespace {
+
+constexpr std::string_view kVersionHeader = "X-OpenStack-Manila-API-Version";
+constexpr std::string_view kNotFound = "The resource could not be found.";
+constexpr std::string_view kServerError =
+    "The server has either erred or is incapable of performing the requested operation.";
+
+// The first segment after /v2 that names a collection rather than a project id.
+const std::set<std::string, std::less<>> kCollections = {
+    "shares", "types", "access-groups", "share-access-rules", "share-replicas"};
+
+std::string new_request_id() {
+  thread_local boost::uuids::random_generator generate;
+  return "req-" + boost::uuids::to_string(generate());
+}
+
+std::string_view fault_name(unsigned status) {
+  switch (status) {
+    case 400: return "badRequest";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "itemNotFound";
+    case 405: return "badMethod";
+    case 409: return "conflictingRequest";
+    case 413: return "overLimit";
+    case 415: return "badMediaType";
+    case 501: return "notImplemented";
+    case 503: return "serviceUnavailable";
+    default: return "computeFault";
+  }
+}
+
+Response make_json(unsigned status, const boost::json::value& body, unsigned version,
+                   bool keep_alive) {
+  Response res{static_cast<bhttp::status>(status), version};
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = boost::json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+// Parses "2.45"; Manila's format is ^([1-9]\d*)\.([1-9]\d*|0)$.
+std::optional<engine::ApiVersion> parse_version(std::string_view text) {
+  static const std::regex pattern("^([1-9][0-9]{0,8})\\.([1-9][0-9]{0,8}|0)$");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(text.begin(), text.end(), m, pattern)) return std::nullopt;
+  engine::ApiVersion v;
+  std::from_chars(&*m[1].first, &*m[1].first + m[1].length(), v.major);
+  std::from_chars(&*m[2].first, &*m[2].first + m[2].length(), v.minor);
+  return v;
+}
+
+boost::json::value versions_document(const std::string& host, bool v2_only) {
+  boost::json::array versions;
+  auto links = [&](const std::string& self) {
+    return boost::json::array{
+        boost::json::object{{"rel", "describedby"}, {"type", "text/html"},
+                            {"href", "http://docs.openstack.org/"}},
+        boost::json::object{{"rel", "self"}, {"href", self}}};
+  };
+  const std::string base = "http://" + (host.empty() ? std::string("localhost") : host);
+  if (!v2_only) {
+    versions.push_back(boost::json::object{
+        {"id", "v1.0"}, {"status", "DEPRECATED"}, {"version", ""}, {"min_version", ""},
+        {"updated", "2015-08-27T11:33:21Z"}, {"links", links(base + "/v1/")},
+        {"media-types", boost::json::array{boost::json::object{
+                            {"base", "application/json"},
+                            {"type", "application/vnd.openstack.share+json;version=1"}}}}});
+  }
+  versions.push_back(boost::json::object{
+      {"id", "v2.0"}, {"status", "CURRENT"}, {"version", to_string(kMaxVersion)},
+      {"min_version", to_string(kMinVersion)}, {"updated", "2015-08-27T11:33:21Z"},
+      {"links", links(base + "/v2/")},
+      {"media-types", boost::json::array{boost::json::object{
+                          {"base", "application/json"},
+                          {"type", "application/vnd.openstack.share+json;version=1"}}}}});
+  return boost::json::object{{"versions", std::move(versions)}};
+}
+
+const std::vector<Route>& routes() {
+  static const std::vector<Route> table = [] {
+    std::vector<Route> r;
+    add_share_type_routes(r);
+    add_share_routes(r);
+    add_share_action_routes(r);
+    add_access_rule_routes(r);
+    add_access_group_routes(r);
+    return r;
+  }();
+  return table;
+}
+
+// Splits a pattern such as "shares/{}/action" into segments.
+std::vector<std::string_view> split(std::string_view pattern) {
+  std::vector<std::string_view> out;
+  while (!pattern.empty()) {
+    const auto slash = pattern.find('/');
+    out.push_back(pattern.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    pattern.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool matches(const Route& route, const std::vector<std::string>& segments,
+             std::vector<std::string>& params) {
+  const auto parts = split(route.pattern);
+  if (parts.size() != segments.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "{}") {
+      if (segments[i].empty()) return false;
+      params.push_back(segments[i]);
+    } else if (parts[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void healthz(Services& services, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(services.env);
+  const auto last = services.log.last(txn);
+  const auto outbox = services.store.outbox(txn, 1000).size();
+  txn.abort();
+  const auto stats = services.writer.stats();
+  boost::json::object body{
+      {"status", "ok"},
+      {"log",
+       {{"path", services.env.path().string()},
+        {"last_seq", last.value},
+        {"map_size", services.env.map_size()},
+        {"used_bytes", services.env.used_bytes()}}},
+      {"writer", {{"batches", stats.batches}, {"commands", stats.commands}}},
+      {"outbox", outbox}};
+  respond(json_response(req, 200, body));
+}
+
+}  // namespace
+
+// ---- responses ------------------------------------------------------------------------------
+
+Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body) {
+  return make_json(status, body, req.raw.version(), req.raw.keep_alive());
+}
+
+Response empty_response(const ApiRequest& req, unsigned status) {
+  Response res{static_cast<bhttp::status>(status), req.raw.version()};
+  res.keep_alive(req.raw.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+Response error_response(unsigned status, std::string_view message, unsigned http_version,
+                        bool keep_alive) {
+  boost::json::object body{
+      {fault_name(status), boost::json::object{{"code", status}, {"message", message}}}};
+  return make_json(status, body, http_version, keep_alive);
+}
+
+Response error_response(const ApiRequest& req, unsigned status, std::string_view message) {
+  return error_response(status, message, req.raw.version(), req.raw.keep_alive());
+}
+
+unsigned status_of(engine::errc code) {
+  switch (code) {
+    case engine::errc::bad_request: return 400;
+    case engine::errc::forbidden: return 403;
+    case engine::errc::not_found: return 404;
+    case engine::errc::conflict: return 409;
+    case engine::errc::over_limit: return 413;
+    case engine::errc::out_of_space: return 507;
+    case engine::errc::unavailable: return 503;
+  }
+  return 500;
+}
+
+Response rejection_response(const ApiRequest& req, const engine::Rejection& r) {
+  return error_response(req, status_of(r.code), r.message);
+}
+
+void submit(Services& services, const ApiRequest& req, engine::Command command,
+            std::function<Response(const std::vector<events::Event>&)> on_accepted,
+            Respond respond) {
+  // `req` does not outlive this call: the callback keeps copies of what it needs.
+  auto reply_to = std::make_shared<ApiRequest>(req);
+  services.writer.submit(
+      req.context, std::move(command),
+      [reply_to, on_accepted = std::move(on_accepted),
+       respond = std::move(respond)](engine::Outcome outcome) {
+        if (!outcome) {
+          respond(rejection_response(*reply_to, outcome.error()));
+          return;
+        }
+        try {
+          respond(on_accepted(outcome->events));
+        } catch (const std::exception& e) {
+          spdlog::error("{}: building the response: {}", reply_to->request_id, e.what());
+          respond(error_response(*reply_to, 500, kServerError));
+        }
+      });
+}
+
+// ---- dispatch -------------------------------------------------------------------------------
+
+void handle_request(Services& services, const Request& raw, Respond respond) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string request_id = new_request_id();
+  const std::string method(raw.method_string());
+  const std::string target(raw.target());
+
+  // Every answer leaves through here: common headers, the access log.
+  auto versioned = std::make_shared<std::optional<engine::ApiVersion>>();
+  auto finish = [=, respond = std::move(respond)](Response res) {
+    res.set("x-compute-request-id", request_id);
+    res.set("x-openstack-request-id", request_id);
+    if (versioned->has_value()) {
+      res.set(kVersionHeader, to_string(**versioned));
+      res.set(bhttp::field::vary, kVersionHeader);
+    }
+    if (raw.method() == Verb::head) {
+      const auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
+    const double ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+    spdlog::info("{} {} {} {:.1f}ms {}", method, target, res.result_int(), ms, request_id);
+    respond(std::move(res));
+  };
+
+  try {
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) {
+      finish(error_response(400, "Malformed request URL.", raw.version(), raw.keep_alive()));
+      return;
+    }
+    std::vector<std::string> segments;
+    for (auto s : url->segments()) segments.push_back(s);
+    if (!segments.empty() && segments.back().empty()) segments.pop_back();  // trailing slash
+
+    ApiRequest req{raw, url->path(), {}, {}, {}, request_id, false};
+    for (auto p : url->params()) req.query.emplace(p.key, p.has_value ? p.value : "");
+    req.context.request_id = request_id;
+
+    const bool read_method = raw.method() == Verb::get || raw.method() == Verb::head;
+    if (segments.size() == 1 && segments[0] == "healthz") {
+      if (!read_method) {
+        auto res = error_response(req, 405, "The method is not allowed for the requested URL.");
+        res.set(bhttp::field::allow, "GET, HEAD");
+        return finish(std::move(res));
+      }
+      return healthz(services, req, finish);
+    }
+    const std::string host(raw[bhttp::field::host]);
+    if (segments.empty()) {
+      if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
+      return finish(json_response(req, 300, versions_document(host, false)));
+    }
+    if (segments[0] != "v2") return finish(error_response(req, 404, kNotFound));
+
+    // Microversion: only under /v2; absent means 2.0.
+    engine::ApiVersion version = kMinVersion;
+    if (auto header = raw.find(kVersionHeader); header != raw.end()) {
+      const std::string_view text = header->value();
+      auto parsed = parse_version(text);
+      if (!parsed) {
+        return finish(error_response(
+            req, 400,
+            fmt::format("API Version String {} is of invalid format. Must be of format "
+                        "MajorNum.MinorNum.",
+                        text)));
+      }
+      if (*parsed < kMinVersion || kMaxVersion < *parsed) {
+        *versioned = *parsed;
+        return finish(error_response(
+            req, 406,
+            fmt::format("Version {} is not supported by the API. Minimum is {} and maximum is {}.",
+                        text, to_string(kMinVersion), to_string(kMaxVersion))));
+      }
+      version = *parsed;
+    }
+    *versioned = version;
+    req.context.version = version;
+    req.versioned = true;
+
+    if (segments.size() == 1) {
+      if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
+      return finish(json_response(req, 200, versions_document(host, true)));
+    }
+
+    // /v2/{project_id}/… or /v2/…
+    std::optional<std::string> url_project;
+    std::vector<std::string> rest(segments.begin() + 1, segments.end());
+    if (!kCollections.contains(rest[0])) {
+      url_project = rest[0];
+      rest.erase(rest.begin());
+    }
+
+    // Routing before authentication would tell strangers which paths exist; Manila
+    // authenticates first too.
+    auto identity = services.auth.authenticate(raw["X-Auth-Token"]);
+    if (!identity) {
+      return finish(error_response(req, identity.error().status, identity.error().message));
+    }
+    if (url_project && *url_project != identity->project_id) {
+      return finish(error_response(req, 400, "Malformed request url"));
+    }
+    req.context.project_id = identity->project_id;
+    req.context.user_id = identity->user_id;
+    req.context.is_admin = identity->is_admin;
+    req.context.is_reader = !identity->is_admin &&
+                            std::find(identity->roles.begin(), identity->roles.end(), "member") ==
+                                identity->roles.end();
+
+    const Route* found = nullptr;
+    bool path_exists = false, method_exists = false;
+    std::vector<std::string> params;
+    for (const auto& route : routes()) {
+      if (!matches(route, rest, params)) continue;
+      path_exists = true;
+      if (route.method != raw.method() &&
+          !(raw.method() == Verb::head && route.method == Verb::get)) {
+        continue;
+      }
+      method_exists = true;
+      if (version < route.min || route.max < version) continue;
+      found = &route;
+      break;
+    }
+    if (!path_exists) return finish(error_response(req, 404, kNotFound));
+    if (!method_exists) {
+      return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
+    }
+    if (!found) return finish(error_response(req, 404, kNotFound));
+    matches(*found, rest, params);
+    req.params = std::move(params);
+    if (req.context.is_reader && !read_method) {
+      return finish(error_response(
+          req, 403, fmt::format("Policy doesn't allow {} {} to be performed by a reader.",
+                                method, req.path)));
+    }
+    found->handler(services, req, finish);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} {}: {}", request_id, method, target, e.what());
+    finish(error_response(500, kServerError, raw.version(), raw.keep_alive()));
+  }
+}
+
+Response handle_request_sync(Services& services, const Request& request) {
+  std::promise<Response> promise;
+  auto future = promise.get_future();
+  handle_request(services, request, [&promise](Response r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace agate::http

@@ -1,0 +1,104 @@
+#pragma once
+
+// The REST API's plumbing: what a handler sees (ApiRequest), how it answers (Respond), the
+// router, microversions, and Manila's error bodies. Handlers live in routes_*.cc.
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/writer.h"
+#include "events/event_log.h"
+#include "events/lmdb.h"
+#include "http/auth.h"
+#include "projections/store.h"
+
+namespace agate::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Verb = boost::beast::http::verb;
+
+// The microversions served. Claimed only where every behaviour up to the maximum holds.
+inline constexpr engine::ApiVersion kMinVersion{2, 0};
+inline constexpr engine::ApiVersion kMaxVersion{2, 45};
+
+std::string to_string(engine::ApiVersion v);
+
+// What request handlers use. Owned by the caller; must outlive every request.
+struct Services {
+  lmdb::Env& env;
+  const events::EventLog& log;
+  const projections::Store& store;
+  engine::Writer& writer;
+  Authenticator& auth;
+};
+
+// A request after routing, authentication and version negotiation.
+struct ApiRequest {
+  const Request& raw;
+  std::string path;                                 // decoded, without the query
+  std::multimap<std::string, std::string> query;    // decoded
+  std::vector<std::string> params;                  // the path's {placeholders}, in order
+  engine::Context context;                          // who asks, at which version
+  std::string request_id;                           // req-<uuid>, also in context
+  bool versioned = false;                           // under /v2: echo the version headers
+
+  const engine::ApiVersion& version() const { return context.version; }
+  // The query parameter's value, if given (the last one if repeated).
+  std::optional<std::string> query_value(std::string_view key) const;
+};
+
+// Answers a request exactly once, from any thread.
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(Services&, const ApiRequest&, Respond)>;
+
+// Builders of responses; each sets the common headers later, in finish().
+Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body);
+Response empty_response(const ApiRequest& req, unsigned status);
+// Manila's error body {"<faultName>": {"code": N, "message": "…"}}.
+Response error_response(const ApiRequest& req, unsigned status, std::string_view message);
+Response error_response(unsigned status, std::string_view message, unsigned http_version,
+                        bool keep_alive);
+// The status Manila gives a rejection of this kind.
+unsigned status_of(engine::errc code);
+Response rejection_response(const ApiRequest& req, const engine::Rejection& r);
+
+// Submits `command` to the writer and answers with `on_accepted(events)` or the rejection.
+void submit(Services& services, const ApiRequest& req, engine::Command command,
+            std::function<Response(const std::vector<events::Event>&)> on_accepted,
+            Respond respond);
+
+// A route: a method, a path pattern relative to /v2 (segments; "{}" matches one segment), the
+// versions it exists at, and its handler.
+struct Route {
+  Verb method;
+  std::string pattern;
+  Handler handler;
+  engine::ApiVersion min = kMinVersion;
+  engine::ApiVersion max = kMaxVersion;
+};
+
+// The routes of each area (routes_*.cc); handle_request puts them together. Version discovery
+// and /healthz are answered before routing.
+void add_share_type_routes(std::vector<Route>& routes);
+void add_share_routes(std::vector<Route>& routes);
+void add_share_action_routes(std::vector<Route>& routes);
+void add_access_rule_routes(std::vector<Route>& routes);
+void add_access_group_routes(std::vector<Route>& routes);
+
+// Answers one request. Pure with respect to sockets: tests call it directly. `respond` is called
+// exactly once, possibly on another thread (the writer's). Never throws.
+void handle_request(Services& services, const Request& request, Respond respond);
+// The same, waiting for the answer (tests, tools).
+Response handle_request_sync(Services& services, const Request& request);
+
+}  // namespace agate::http

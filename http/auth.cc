@@ -1,0 +1,65 @@
+#include "http/auth.h"
+
+#include <stdexcept>
+
+namespace agate::http {
+
+void throw_exception_from_error(const AuthFailure& f, const boost::source_location&) {
+  throw std::runtime_error(f.message);
+}
+
+namespace {
+
+bool acceptable_name(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  for (unsigned char c : s) {
+    if (c < 0x21 || c == 0x7f) return false;  // no spaces or control characters
+  }
+  return true;
+}
+
+class NoAuth final : public Authenticator {
+ public:
+  boost::system::result<Identity, AuthFailure> authenticate(std::string_view token) override {
+    if (token.empty()) {
+      return AuthFailure{401, "The request you have made requires authentication."};
+    }
+    Identity id;
+    const auto first = token.find(':');
+    if (first == std::string_view::npos) return bad();
+    id.user_id = std::string(token.substr(0, first));
+    std::string_view rest = token.substr(first + 1);
+    const auto second = rest.find(':');
+    std::string_view role;
+    if (second != std::string_view::npos) {
+      role = rest.substr(second + 1);
+      rest = rest.substr(0, second);
+    }
+    id.project_id = std::string(rest);
+    if (!acceptable_name(id.user_id) || !acceptable_name(id.project_id)) return bad();
+    if (role == "admin") {
+      id.is_admin = true;
+      id.roles = {"admin", "member", "reader"};
+    } else if (role == "reader") {
+      id.roles = {"reader"};
+    } else if (role.empty() || role == "member") {
+      id.roles = {"member", "reader"};
+    } else {
+      return bad();
+    }
+    return id;
+  }
+
+ private:
+  static AuthFailure bad() {
+    return {401,
+            "Invalid token: expected user_id:project_id, optionally followed by :admin, :member "
+            "or :reader."};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Authenticator> make_noauth_authenticator() { return std::make_unique<NoAuth>(); }
+
+}  // namespace agate::http

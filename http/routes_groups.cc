@@ -1,0 +1,249 @@
+// The access-group endpoints of the proposal: groups, their entries, and list_shares.
+//
+//   POST   /v2/{project_id}/access-groups                      create
+//   GET    /v2/{project_id}/access-groups[?share_id=S]         list (summaries)
+//   GET    /v2/{project_id}/access-groups/detail[?share_id=S]  list with details
+//   GET    /v2/{project_id}/access-groups/{id}                 show, with entries
+//   PUT    /v2/{project_id}/access-groups/{id}                 update name / description
+//   DELETE /v2/{project_id}/access-groups/{id}[?force=true]    delete (force detaches)
+//   POST   /v2/{project_id}/access-groups/{id}/action          {"list_shares": {}}
+//   POST   /v2/{project_id}/access-groups/{id}/entries         add an entry
+//   GET    /v2/{project_id}/access-groups/{id}/entries[/detail] list entries
+//   GET    /v2/{project_id}/access-groups/{id}/entries/{eid}   show an entry
+//   DELETE /v2/{project_id}/access-groups/{id}/entries/{eid}   remove an entry
+
+#include <fmt/format.h>
+
+#include "http/api.h"
+#include "http/json_body.h"
+#include "http/views.h"
+
+namespace agate::http {
+
+namespace {
+
+std::string not_found(std::string_view id) {
+  return fmt::format("Access group {} could not be found.", id);
+}
+
+// The group if the caller may see it.
+std::optional<engine::GroupRow> visible_group(Services& s, const ApiRequest& req,
+                                              const lmdb::Txn& txn, std::string_view id) {
+  auto g = s.store.group(txn, id);
+  if (!g || (!req.context.is_admin && g->project_id != req.context.project_id)) return std::nullopt;
+  return g;
+}
+
+// Whose groups a list shows: the caller's project, or every project for an admin asking
+// all_tenants=1 (as Manila's lists).
+std::optional<std::string> list_scope(const ApiRequest& req) {
+  const auto all = req.query_value("all_tenants");
+  if (req.context.is_admin && all && (*all == "1" || *all == "true" || *all == "True")) {
+    return std::nullopt;
+  }
+  return req.context.project_id;
+}
+
+projections::Page page_of(const ApiRequest& req) {
+  projections::Page page;
+  auto number = [&](std::string_view key, std::size_t& out) {
+    if (auto v = req.query_value(key)) {
+      try {
+        out = static_cast<std::size_t>(std::stoull(*v));
+      } catch (...) {
+      }
+    }
+  };
+  number("limit", page.limit);
+  number("offset", page.offset);
+  return page;
+}
+
+void list_groups(Services& s, const ApiRequest& req, Respond respond, bool detail) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  std::optional<std::string> share_id = req.query_value("share_id");
+  if (share_id) {
+    // A share the caller cannot see has no groups to show.
+    auto share = s.store.share(txn, *share_id);
+    if (!share || (!req.context.is_admin && share->project_id != req.context.project_id)) {
+      return respond(json_response(req, 200, {{"access-groups", boost::json::array{}}}));
+    }
+  }
+  boost::json::array out;
+  for (const auto& g : s.store.list_groups(txn, list_scope(req), share_id, page_of(req))) {
+    auto view = detail ? group_detail(g) : group_summary(g);
+    if (share_id) view["share_id"] = *share_id;
+    out.push_back(std::move(view));
+  }
+  respond(json_response(req, 200, {{"access-groups", std::move(out)}}));
+}
+
+boost::json::object show_view(Services& s, const lmdb::Txn& txn, const engine::GroupRow& g) {
+  auto view = group_detail(g);
+  boost::json::array entries;
+  for (const auto& e : s.store.entries(txn, g.id)) entries.push_back(entry_view(e));
+  view["entries"] = std::move(entries);
+  return view;
+}
+
+// Answers with the group as it is after the command that created or changed it.
+std::function<Response(const std::vector<events::Event>&)> respond_with_group(
+    Services& s, const ApiRequest& req, std::string group_id, unsigned status) {
+  return [&s, req, group_id = std::move(group_id), status](const std::vector<events::Event>& events) {
+    std::string id = group_id;
+    for (const auto& e : events) {
+      if (auto* c = std::get_if<events::AccessGroupCreated>(&e.body)) id = c->group_id;
+    }
+    auto txn = lmdb::Txn::begin_read(s.env);
+    auto g = s.store.group(txn, id);
+    if (!g) return error_response(req, 404, not_found(id));
+    return json_response(req, status, {{"access-group", group_detail(*g)}});
+  };
+}
+
+void create_group(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  auto member = only_member(*body, "access-group");
+  if (!member) return respond(error_response(req, 400, member.error()));
+  ObjectReader r(**member, "access-group");
+  engine::CreateAccessGroup c;
+  c.name = r.required_string("name");
+  c.description = r.string("description").value_or("");
+  c.access_type = r.required_string("access_type");
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(s, req, std::move(c), respond_with_group(s, req, "", 200), std::move(respond));
+}
+
+void show_group(Services& s, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto g = visible_group(s, req, txn, req.params[0]);
+  if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
+  respond(json_response(req, 200, {{"access-group", show_view(s, txn, *g)}}));
+}
+
+void update_group(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  auto member = only_member(*body, "access-group");
+  if (!member) return respond(error_response(req, 400, member.error()));
+  ObjectReader r(**member, "access-group");
+  engine::UpdateAccessGroup c;
+  c.group_id = req.params[0];
+  c.name = r.string("name", false);
+  c.description = r.string("description", false);
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(s, req, std::move(c), respond_with_group(s, req, req.params[0], 200), std::move(respond));
+}
+
+void delete_group(Services& s, const ApiRequest& req, Respond respond) {
+  bool force = false;
+  if (auto f = req.query_value("force")) {
+    if (*f == "true" || *f == "True" || *f == "1") {
+      force = true;
+    } else if (!(*f == "false" || *f == "False" || *f == "0")) {
+      return respond(error_response(req, 400, "'force' must be true or false."));
+    }
+  }
+  submit(s, req, engine::DeleteAccessGroup{req.params[0], force},
+         [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+void group_action(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, "Malformed request body"));
+  if (body->size() != 1) return respond(error_response(req, 400, "Malformed request body"));
+  const auto& [name, value] = *body->begin();
+  if (name != "list_shares") {
+    return respond(error_response(
+        req, 400, fmt::format("There is no such action: {}", std::string_view(name))));
+  }
+  if (!value.is_null() && !(value.is_object() && value.as_object().empty())) {
+    return respond(error_response(req, 400, "'list_shares' takes no arguments."));
+  }
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto g = visible_group(s, req, txn, req.params[0]);
+  if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
+  boost::json::array shares;
+  for (const auto& m : s.store.shares_of_group(txn, g->id)) {
+    auto share = s.store.share(txn, m.share_id);
+    shares.push_back({{"access_group_id", g->id},
+                      {"share_id", m.share_id},
+                      {"share_name", share ? share->name : ""},
+                      {"share_description", share ? share->description : ""},
+                      {"mapping_id", m.id}});
+  }
+  respond(json_response(req, 200, {{"shares", std::move(shares)}}));
+}
+
+void add_entry(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  auto member = only_member(*body, "entry");
+  if (!member) return respond(error_response(req, 400, member.error()));
+  ObjectReader r(**member, "entry");
+  engine::AddEntry c;
+  c.group_id = req.params[0];
+  c.access_type = r.string("access_type");
+  c.access_to = r.required_string("access_to");
+  c.access_level = r.string("access_level");
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(
+      s, req, std::move(c),
+      [&s, req](const std::vector<events::Event>& events) {
+        const auto& added = std::get<events::EntryAdded>(events.at(0).body);
+        auto txn = lmdb::Txn::begin_read(s.env);
+        auto state = s.store.state(txn);
+        auto entry = state->entry(added.group_id, added.entry_id);
+        if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
+        return json_response(req, 200, {{"entry", entry_view(*entry)}});
+      },
+      std::move(respond));
+}
+
+void list_entries(Services& s, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto g = visible_group(s, req, txn, req.params[0]);
+  if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
+  boost::json::array entries;
+  for (const auto& e : s.store.entries(txn, g->id)) entries.push_back(entry_view(e));
+  respond(json_response(req, 200, {{"entries", std::move(entries)}}));
+}
+
+void show_entry(Services& s, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto g = visible_group(s, req, txn, req.params[0]);
+  if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
+  auto entry = s.store.state(txn)->entry(g->id, req.params[1]);
+  if (!entry) {
+    return respond(error_response(
+        req, 404, fmt::format("Access group entry {} could not be found.", req.params[1])));
+  }
+  respond(json_response(req, 200, {{"entry", entry_view(*entry)}}));
+}
+
+void remove_entry(Services& s, const ApiRequest& req, Respond respond) {
+  submit(s, req, engine::RemoveEntry{req.params[0], req.params[1]},
+         [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+}  // namespace
+
+void add_access_group_routes(std::vector<Route>& routes) {
+  routes.push_back({Verb::post, "access-groups", create_group});
+  routes.push_back({Verb::get, "access-groups",
+                    [](Services& s, const ApiRequest& r, Respond d) { list_groups(s, r, d, false); }});
+  routes.push_back({Verb::get, "access-groups/detail",
+                    [](Services& s, const ApiRequest& r, Respond d) { list_groups(s, r, d, true); }});
+  routes.push_back({Verb::get, "access-groups/{}", show_group});
+  routes.push_back({Verb::put, "access-groups/{}", update_group});
+  routes.push_back({Verb::delete_, "access-groups/{}", delete_group});
+  routes.push_back({Verb::post, "access-groups/{}/action", group_action});
+  routes.push_back({Verb::post, "access-groups/{}/entries", add_entry});
+  routes.push_back({Verb::get, "access-groups/{}/entries", list_entries});
+  routes.push_back({Verb::get, "access-groups/{}/entries/detail", list_entries});
+  routes.push_back({Verb::get, "access-groups/{}/entries/{}", show_entry});
+  routes.push_back({Verb::delete_, "access-groups/{}/entries/{}", remove_entry});
+}
+
+}  // namespace agate::http
