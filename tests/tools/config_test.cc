@@ -82,6 +82,24 @@ durability = "nometasync"
   EXPECT_EQ(c.storage.durability, lmdb::Durability::nometasync);
 }
 
+TEST_F(ConfigFileTest, ReadsBackEnds) {
+  const auto c = load(R"(
+[backends.nfs1]
+driver = "nfs"
+exports_file = "/etc/exports.d/agate.exports"
+default = true
+[backends.smb]
+driver = "samba"
+port = 445
+)");
+  ASSERT_EQ(c.backends.size(), 2u);
+  EXPECT_EQ(c.default_backend, "nfs1");
+  EXPECT_EQ(c.backends[0].name, "nfs1");
+  EXPECT_EQ(c.backends[0].driver, "nfs");
+  EXPECT_EQ(c.backends[0].options.at("exports_file"), "/etc/exports.d/agate.exports");
+  EXPECT_EQ(c.backends[1].options.at("port"), "445");
+}
+
 TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
   EXPECT_EQ(error_of("[storage]\nmapsize = 1\n"), "unknown key [storage] mapsize");
   EXPECT_EQ(error_of("[server]\nthreads = 0\n"),
@@ -89,6 +107,9 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
   EXPECT_EQ(error_of("[storage]\nmap_size = \"huge\"\n"),
             "storage.map_size = \"huge\": expected a size such as \"512MiB\" or \"16GiB\"");
   EXPECT_EQ(error_of("[storage]\ndata_dir = 3\n"), "storage.data_dir: expected a string");
+  EXPECT_EQ(error_of("[auth]\nmode = \"keystone\"\n"), "auth.mode = \"keystone\": expected \"noauth\"");
+  EXPECT_EQ(error_of("[backends.a]\ndefault = true\n[backends.b]\ndefault = true\n"),
+            "backends: both a and b are marked default");
   EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);
 }
 

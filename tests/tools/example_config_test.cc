@@ -1,0 +1,28 @@
+#include <gtest/gtest.h>
+
+#include "tools/config.h"
+
+namespace agate::tools {
+namespace {
+
+// The example shipped with agated must load, and must say what the defaults are.
+TEST(ExampleConfig, LoadsAndMatchesTheDefaults) {
+  Config defaults;
+  Config loaded;
+  load_config_file(AGATE_EXAMPLE_CONFIG, loaded);
+  EXPECT_EQ(loaded.listen_address, defaults.listen_address);
+  EXPECT_EQ(loaded.listen_port, defaults.listen_port);
+  EXPECT_EQ(loaded.threads, defaults.threads);
+  EXPECT_EQ(loaded.body_limit, defaults.body_limit);
+  EXPECT_EQ(loaded.data_dir, defaults.data_dir);
+  EXPECT_EQ(loaded.storage.map_size, defaults.storage.map_size);
+  EXPECT_EQ(loaded.storage.durability, defaults.storage.durability);
+  EXPECT_EQ(loaded.auth_mode, defaults.auth_mode);
+  ASSERT_EQ(loaded.backends.size(), 1u);
+  EXPECT_EQ(loaded.backends[0].name, defaults.backends[0].name);
+  EXPECT_EQ(loaded.backends[0].driver, defaults.backends[0].driver);
+  EXPECT_EQ(loaded.default_backend, defaults.default_backend);
+}
+
+}  // namespace
+}  // namespace agate::tools
