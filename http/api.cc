@@ -239,14 +239,17 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
 
   // Every answer leaves through here: common headers, the access log.
   auto versioned = std::make_shared<std::optional<engine::ApiVersion>>();
-  auto finish = [=, respond = std::move(respond)](Response res) {
+  const bool is_head = raw.method() == Verb::head;
+  // Captures only small values: the request itself stays with the caller.
+  auto finish = [request_id, method, target, started, versioned, is_head,
+                 respond = std::move(respond)](Response res) {
     res.set("x-compute-request-id", request_id);
     res.set("x-openstack-request-id", request_id);
     if (versioned->has_value()) {
       res.set(kVersionHeader, to_string(**versioned));
       res.set(bhttp::field::vary, kVersionHeader);
     }
-    if (raw.method() == Verb::head) {
+    if (is_head) {
       const auto length = res.body().size();
       res.body().clear();
       res.content_length(length);
