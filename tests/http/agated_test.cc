@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <fstream>
 
@@ -95,6 +96,20 @@ TEST_F(AgatedTest, StopsCleanlyOnSigtermAndReopens) {
   }
   ServerProcess again(kAgated, data_dir());
   EXPECT_EQ(http_request(again.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, SigtermClosesIdleConnectionsAndExitsPromptly) {
+  ServerProcess server(kAgated, data_dir());
+  // An idle keep-alive connection must not hold the shutdown for the drain timeout.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket idle(ioc);
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+  const auto start = std::chrono::steady_clock::now();
+  const int status = server.stop();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_NE(server.output().find("stopped"), std::string::npos);
 }
 
 TEST_F(AgatedTest, BadConfigurationIsExplained) {
