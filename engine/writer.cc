@@ -89,42 +89,72 @@ void Writer::run() {
 }
 
 void Writer::process(std::vector<Item>& batch) {
-  bool committed = false;
-  std::optional<Rejection> commit_failure;
-  try {
-    backend_.run([&](WriteBatch& txn) {
-      for (auto& item : batch) {
-        try {
-          const DecideInputs inputs{now(), ids_.get()};
-          auto decision = decide(txn.state(), item.context, item.command, inputs);
-          if (!decision) {
-            item.outcome = decision.error();
-            continue;
-          }
-          txn.append(*decision);
-          item.outcome = Accepted{std::move(*decision)};
-        } catch (const StorageError& e) {
-          item.outcome = Rejection{e.code(), e.what()};
-        } catch (const std::exception& e) {
-          item.outcome = unavailable(e.what());
-        }
-      }
-    });
-    committed = true;
-  } catch (const StorageError& e) {
-    commit_failure = Rejection{e.code(), e.what()};
-  } catch (const std::exception& e) {
-    commit_failure = unavailable(e.what());
+  std::vector<Item*> all;
+  for (auto& item : batch) all.push_back(&item);
+  // The fast path: the whole batch in one transaction. If some command's events cannot be
+  // appended, that transaction is abandoned and each command runs in its own, so that the
+  // failure is answered to the command that caused it and the others still commit.
+  if (!run_transaction(all)) {
+    for (auto* item : all) {
+      std::vector<Item*> one{item};
+      run_transaction(one);
+    }
   }
   std::lock_guard lock(mutex_);
   ++stats_.batches;
   stats_.commands += batch.size();
-  if (!committed) {
-    ++stats_.failed_commits;
-    // Nothing of the batch was written: every command that was to be accepted fails with it.
-    for (auto& item : batch) {
-      if (!item.outcome || item.outcome->has_value()) item.outcome = *commit_failure;
-    }
+}
+
+bool Writer::run_transaction(const std::vector<Item*>& items) {
+  struct AppendFailed {};
+  for (auto* item : items) item->outcome.reset();
+  try {
+    backend_.run([&](WriteBatch& txn) {
+      for (auto* item : items) {
+        Decision decision = Rejection{};
+        try {
+          decision = decide(txn.state(), item->context, item->command, {now(), ids_.get()});
+        } catch (const std::exception& e) {
+          // decide() only reads: the transaction is intact, the other commands go on.
+          item->outcome = unavailable(e.what());
+          continue;
+        }
+        if (!decision) {
+          item->outcome = decision.error();
+          continue;
+        }
+        try {
+          txn.append(*decision);
+        } catch (const StorageError& e) {
+          item->outcome = Rejection{e.code(), e.what()};
+          throw AppendFailed{};
+        } catch (const std::exception& e) {
+          item->outcome = unavailable(e.what());
+          throw AppendFailed{};
+        }
+        item->outcome = Accepted{std::move(*decision)};
+      }
+    });
+  } catch (const AppendFailed&) {
+    // Nothing was written. Alone, the command's own failure is its answer; in a batch, the
+    // caller retries the commands one by one.
+    if (items.size() > 1) return false;
+    return true;
+  } catch (const StorageError& e) {
+    fail_accepted(items, Rejection{e.code(), e.what()});
+  } catch (const std::exception& e) {
+    fail_accepted(items, unavailable(e.what()));
+  }
+  return true;
+}
+
+void Writer::fail_accepted(const std::vector<Item*>& items, const Rejection& why) {
+  std::lock_guard lock(mutex_);
+  ++stats_.failed_commits;
+  // The commit failed: nothing of the transaction was written, so every command that was to be
+  // accepted fails with it; refusals stand.
+  for (auto* item : items) {
+    if (!item->outcome || item->outcome->has_value()) item->outcome = why;
   }
 }
 

@@ -48,9 +48,9 @@ class WriteBatch {
   virtual ~WriteBatch() = default;
   // The projections as of this transaction, including everything appended so far.
   virtual const State& state() = 0;
-  // Appends `events` to the log and applies them to the projections, all or nothing: on failure
-  // (StorageError, or an apply error) the transaction is as it was before the call. Sets each
-  // event's seq.
+  // Appends `events` to the log and applies them to the projections; sets each event's seq. On
+  // failure (StorageError, or an apply error) the transaction may hold part of the events: the
+  // writer then abandons the whole transaction.
   virtual void append(std::vector<events::Event>& events) = 0;
 };
 
@@ -110,6 +110,10 @@ class Writer {
 
   void run();
   void process(std::vector<Item>& batch);
+  // Decides and appends `items` in one transaction and sets their outcomes. Returns false, with
+  // nothing written and outcomes unset, if an append failed in a transaction of several items.
+  bool run_transaction(const std::vector<Item*>& items);
+  void fail_accepted(const std::vector<Item*>& items, const Rejection& why);
   std::int64_t now();
 
   WriteBackend& backend_;

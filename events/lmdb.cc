@@ -182,12 +182,6 @@ Txn Txn::begin_write(Env& env) {
   return Txn(txn);
 }
 
-Txn Txn::begin_child(Env& env, const Txn& parent) {
-  MDB_txn* txn = nullptr;
-  check("mdb_txn_begin(child)", mdb_txn_begin(env.handle(), parent.handle(), 0, &txn));
-  return Txn(txn);
-}
-
 Txn& Txn::operator=(Txn&& other) noexcept {
   if (this != &other) {
     abort();

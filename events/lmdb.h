@@ -83,9 +83,6 @@ class Txn {
  public:
   static Txn begin_read(const Env& env);
   static Txn begin_write(Env& env);
-  // A transaction nested in the write transaction `parent`: its changes reach the parent when
-  // it commits and vanish when it aborts. The parent may not be used until then.
-  static Txn begin_child(Env& env, const Txn& parent);
 
   Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
   Txn& operator=(Txn&& other) noexcept;

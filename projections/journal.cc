@@ -13,13 +13,11 @@ class Batch final : public engine::WriteBatch {
 
   void append(std::vector<events::Event>& events) override {
     if (events.empty()) return;
-    // A nested transaction makes the append all or nothing within the batch: a command whose
-    // events cannot be written leaves no trace, and the others in the batch still commit.
-    auto child = lmdb::Txn::begin_child(journal_.env(), txn_);
+    // On failure the transaction holds part of the events; the writer abandons it (and retries
+    // the batch's other commands without this one).
     try {
-      journal_.log().append(child, events);
-      for (const auto& e : events) journal_.store().apply(child, e);
-      child.commit();
+      journal_.log().append(txn_, events);
+      for (const auto& e : events) journal_.store().apply(txn_, e);
     } catch (const lmdb::Error& e) {
       throw storage_error(e);
     }

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "tests/support/engine_harness.h"
@@ -90,6 +93,74 @@ TEST(Writer, FullMapIsOutOfSpaceAndLeavesEverythingReadable) {
   EXPECT_EQ(h.rebuild_digest(), digest);
   // A command that needs no room still goes through; one that does is refused again.
   EXPECT_EQ(h.run(alice, engine::AddEntry{group, {}, "abc", {}}).error().code, errc::bad_request);
+}
+
+// Wraps the journal: fails the append of any group named "explode", and holds the first
+// transaction until released, so that the commands queued meanwhile form one batch.
+class FailingBackend final : public engine::WriteBackend {
+ public:
+  explicit FailingBackend(projections::Journal& inner) : inner_(inner) {}
+  void run(const std::function<void(engine::WriteBatch&)>& fn) override {
+    if (first_.exchange(false)) release_.get_future().wait();
+    inner_.run([&](engine::WriteBatch& batch) {
+      Wrapper w{batch};
+      fn(w);
+    });
+  }
+  std::promise<void> release_;
+
+ private:
+  struct Wrapper final : engine::WriteBatch {
+    explicit Wrapper(engine::WriteBatch& b) : inner(b) {}
+    const engine::State& state() override { return inner.state(); }
+    void append(std::vector<events::Event>& events) override {
+      inner.append(events);  // part of the batch is written before the failure
+      for (const auto& e : events) {
+        if (auto* g = std::get_if<events::AccessGroupCreated>(&e.body); g && g->name == "explode") {
+          throw engine::StorageError(engine::errc::out_of_space, "no room for this one");
+        }
+      }
+    }
+    engine::WriteBatch& inner;
+  };
+  projections::Journal& inner_;
+  std::atomic<bool> first_{true};
+};
+
+TEST(Writer, AFailedAppendFailsOnlyItsCommandInABatch) {
+  EngineHarness h;
+  projections::Journal journal(h.env(), h.log(), h.store());
+  FailingBackend backend(journal);
+  engine::Writer writer(backend, engine::make_seeded_ids(5));
+  const auto alice = EngineHarness::member("project-a");
+  const auto before = h.last();
+
+  std::mutex m;
+  std::map<std::string, engine::Outcome> outcomes;
+  std::atomic<int> answered{0};
+  auto send = [&](const std::string& name) {
+    writer.submit(alice, engine::CreateAccessGroup{name, "", "ip"}, [&, name](engine::Outcome o) {
+      std::lock_guard lock(m);
+      outcomes.insert_or_assign(name, std::move(o));
+      ++answered;
+    });
+  };
+  send("first");  // held in the first transaction until the others are queued
+  for (auto name : {"a", "b", "explode", "c", "d"}) send(name);
+  backend.release_.set_value();
+  while (answered < 6) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  writer.stop();
+
+  for (auto name : {"first", "a", "b", "c", "d"}) {
+    EXPECT_TRUE(outcomes.at(name)) << name;
+  }
+  ASSERT_FALSE(outcomes.at("explode"));
+  EXPECT_EQ(outcomes.at("explode").error().code, errc::out_of_space);
+  // The log holds exactly the five accepted groups, and the projections agree with it.
+  EXPECT_EQ(h.last().value, before.value + 5);
+  EXPECT_EQ(h.digest(), h.rebuild_digest());
+  auto txn = lmdb::Txn::begin_read(h.env());
+  EXPECT_FALSE(h.store().state(txn)->group_id_by_name("project-a", "explode"));
 }
 
 TEST(Writer, StoppedWriterRefusesNewCommands) {
