@@ -1,10 +1,702 @@
-// Share access: the share actions and /share-access-rules.
+// Share access: the share actions, /share-access-rules and Agate's effective-access view.
+//
+//   POST   /v2/{project_id}/shares/{id}/action                 one action per body:
+//            os-allow_access (2.0-2.6) | allow_access (2.7-)   grant a rule, or attach a group
+//            os-deny_access  (2.0-2.6) | deny_access  (2.7-)   deny a rule, or detach a group
+//            os-access_list  (2.0-2.6) | access_list  (2.7-2.44)
+//            os-reset_status (2.0-2.6) | reset_status (2.7-)   admin
+//            access_sync, list_access_groups                   the proposal's, every version
+//   GET    /v2/{project_id}/share-access-rules?share_id=S[&metadata={…}]   (2.45-)
+//   GET    /v2/{project_id}/share-access-rules/{id}                        (2.45-)
+//   PUT    /v2/{project_id}/share-access-rules/{id}/metadata               (2.45-)
+//   DELETE /v2/{project_id}/share-access-rules/{id}/metadata/{key}         (2.45-)
+//   GET    /v2/{project_id}/shares/{id}/effective-access                   every version
+//
+// A group attached to a share (a share_access_group_mapping row) is shown wherever Manila shows
+// rules, as an access of type "access_group" whose access_to is the group's id: the proposal's
+// "access list obtained consulting both mapping tables". Its id is what deny_access takes.
+//
+// The per-rule state is not stored: it is worked out here, at read time, from the effective rule
+// set (each rule's since_version) and what each instance's back end last reported.
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <climits>
+#include <map>
+#include <tuple>
+
+#include "engine/decide.h"
 #include "http/api.h"
+#include "http/json_body.h"
+#include "http/views.h"
 
 namespace agate::http {
 
-void add_share_action_routes(std::vector<Route>&) {}
-void add_access_rule_routes(std::vector<Route>&) {}
+namespace {
+
+using engine::ApiVersion;
+using engine::EffectiveRule;
+using engine::InstanceRow;
+using engine::MappingRow;
+using engine::RuleIdentity;
+using engine::RuleRow;
+using engine::ShareRow;
+
+// ---- versions and messages ------------------------------------------------------------------
+
+constexpr ApiVersion kAccessKeyVersion{2, 21};   // access_key in rule views
+constexpr ApiVersion kRuleStateVersion{2, 28};   // per-rule states; below: translated
+constexpr ApiVersion kTimestampsVersion{2, 33};  // created_at, updated_at in rule views
+constexpr ApiVersion kMetadataVersion{2, 45};    // metadata in allow_access and rule views
+constexpr ApiVersion kNewActionNames{2, 7};      // allow_access etc. instead of os-allow_access
+constexpr ApiVersion kLastAccessList{2, 44};     // access_list is gone from 2.45
+constexpr ApiVersion kOpenEnded{2, INT_MAX};     // the router refuses versions above the maximum
+
+constexpr std::string_view kMalformedBody = "Malformed request body";
+constexpr std::string_view kCouldNotComply =
+    "The server could not comply with the request since it is either malformed or otherwise "
+    "incorrect.";
+constexpr std::string_view kResourceNotFound = "The resource could not be found.";
+// What Manila's share actions answer for a share that is missing or not the caller's.
+constexpr std::string_view kShareNotFoundForAction = "NotFound: Resource could not be found.";
+constexpr std::string_view kAccessGroupType = "access_group";
+
+bool visible(const ApiRequest& req, std::string_view owner) {
+  return req.context.is_admin || owner == req.context.project_id;
+}
+
+std::optional<ShareRow> visible_share(Services& s, const ApiRequest& req, const lmdb::Txn& txn,
+                                      std::string_view id) {
+  auto share = s.store.share(txn, id);
+  if (!share || !visible(req, share->project_id)) return std::nullopt;
+  return share;
+}
+
+// ---- rule states ----------------------------------------------------------------------------
+
+// Manila's aggregation order over instances (models.get_aggregated_access_rules_state): the first
+// state in this list that any instance has wins.
+constexpr std::array<std::string_view, 8> kStatePriority = {
+    "error",           "denying",  "queued_to_deny", "queued_to_update",
+    "queued_to_apply", "updating", "applying",       "active"};
+
+std::size_t rank(std::string_view state) {
+  return static_cast<std::size_t>(std::find(kStatePriority.begin(), kStatePriority.end(), state) -
+                                  kStatePriority.begin());
+}
+
+// The worse of two states in Manila's order.
+std::string_view worse(std::string_view a, std::string_view b) { return rank(b) < rank(a) ? b : a; }
+
+// The access state of one share as of one read transaction: its instances with a back end and
+// their last reports, and its effective rules — all of them read at once for lists, or looked up
+// one by one for a single rule's view (so that answering a grant on a share with 10,000 rules
+// does not read them all). References must outlive it.
+class ShareAccess {
+ public:
+  enum class Load { one_by_one, all_rules };
+
+  ShareAccess(Services& s, const lmdb::Txn& txn, ShareRow share, Load load)
+      : store_(s.store), txn_(txn), state_(s.store.state(txn)), share_(std::move(share)) {
+    for (auto& in : store_.instances(txn_, share_)) {
+      if (!in.host.empty()) hosted_.push_back(std::move(in));
+    }
+    status_ = store_.share_access_rules_status(txn_, share_);
+    if (load == Load::all_rules) {
+      all_loaded_ = true;
+      for (auto& rule : store_.effective_rules(txn_, share_.id)) {
+        auto key = rule.key();
+        effective_.emplace(std::move(key), std::move(rule));
+      }
+    }
+  }
+
+  const ShareRow& share() const { return share_; }
+  const std::vector<InstanceRow>& hosted_instances() const { return hosted_; }
+  // The share's access_rules_status at 2.28 and later: active, syncing or error.
+  const std::string& access_rules_status() const { return status_; }
+  // Every effective rule, when constructed with Load::all_rules; empty otherwise.
+  const std::map<RuleIdentity, EffectiveRule>& effective() const { return effective_; }
+
+  std::optional<EffectiveRule> effective_rule(events::AccessType type,
+                                              std::string_view access_to) const {
+    const RuleIdentity key{type, engine::rule_identity(type, access_to)};
+    if (!all_loaded_) return state_->effective_rule(share_.id, key);
+    auto it = effective_.find(key);
+    if (it == effective_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // An effective rule's state at 2.28 and later, aggregated over the instances with a back end:
+  // error if the back end refused it (or the whole last call failed), active once an instance
+  // has applied a version that has it, queued_to_apply before.
+  std::string_view effective_state(const EffectiveRule& rule) const {
+    if (hosted_.empty()) return "queued_to_apply";  // no back end has ever been asked
+    std::string_view state = "active";
+    for (const auto& in : hosted_) state = worse(state, on_instance(in, rule));
+    return state;
+  }
+
+  std::string rule_state(const RuleRow& rule, const ApiVersion& v) const {
+    if (v < kRuleStateVersion) return translated();
+    if (rule.denied_version != 0) return "queued_to_deny";
+    auto effective = effective_rule(rule.access_type, rule.access_to);
+    if (!effective) return "queued_to_apply";  // not reached: a live rule is effective
+    return std::string(effective_state(*effective));
+  }
+
+  // A group mapping is active only when every entry of the group is active on this share.
+  std::string mapping_state(const MappingRow& mapping, const ApiVersion& v) const {
+    if (v < kRuleStateVersion) return translated();
+    std::string_view state = "active";
+    for (const auto& entry : store_.entries(txn_, mapping.group_id)) {
+      if (auto effective = effective_rule(entry.access_type, entry.access_to)) {
+        state = worse(state, effective_state(*effective));
+      }
+    }
+    return std::string(state);
+  }
+
+  // The key a back end reported for the rule (cephx), or null.
+  boost::json::value access_key(events::AccessType type, std::string_view access_to) const {
+    const events::RuleKey key{type, engine::rule_identity(type, access_to)};
+    for (const auto& in : hosted_) {
+      for (const auto& k : in.access_keys) {
+        if (k.rule == key) return boost::json::string(k.access_key);
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  static std::string_view on_instance(const InstanceRow& in, const EffectiveRule& rule) {
+    // has_error with no per-rule failure: the whole driver call failed.
+    if (in.has_error && in.failures.empty()) return "error";
+    for (const auto& f : in.failures) {
+      if (f.rule.access_type == rule.access_type && f.rule.access_to == rule.access_to) {
+        return "error";
+      }
+    }
+    // access_sync asks the back end to apply everything again: nothing is known to be applied
+    // until it reports (Manila's resync puts active rules back to queued_to_apply too).
+    if (in.sync_requested) return "queued_to_apply";
+    return in.applied_version >= rule.since_version ? "active" : "queued_to_apply";
+  }
+
+  // Before 2.28 every rule shows the share's access_rules_status, syncing being "new"
+  // (Manila's translate_transitional_statuses).
+  std::string translated() const { return status_ == "syncing" ? "new" : status_; }
+
+  const projections::Store& store_;
+  const lmdb::Txn& txn_;
+  std::unique_ptr<engine::State> state_;
+  ShareRow share_;
+  std::vector<InstanceRow> hosted_;
+  std::string status_;
+  bool all_loaded_ = false;
+  std::map<RuleIdentity, EffectiveRule> effective_;
+};
+
+// ---- views ----------------------------------------------------------------------------------
+
+// Manila's share_accesses view: summary_view without share_id (lists), view with it.
+boost::json::object rule_view(const ShareAccess& a, const RuleRow& r, const ApiVersion& v,
+                              bool with_share_id) {
+  boost::json::object o;
+  o["id"] = r.id;
+  if (with_share_id) o["share_id"] = r.share_id;
+  o["access_level"] = events::to_string(r.access_level);
+  o["access_to"] = r.access_to;
+  o["access_type"] = events::to_string(r.access_type);
+  o["state"] = a.rule_state(r, v);
+  if (v >= kAccessKeyVersion) o["access_key"] = a.access_key(r.access_type, r.access_to);
+  if (v >= kTimestampsVersion) {
+    o["created_at"] = time_value(r.created_at);
+    o["updated_at"] = time_value(r.updated_at);
+  }
+  if (v >= kMetadataVersion) {
+    boost::json::object md;
+    for (const auto& [k, value] : r.metadata) md[k] = value;
+    o["metadata"] = std::move(md);
+  }
+  return o;
+}
+
+// A group mapping in the shape of a rule: access_type "access_group", access_to the group id,
+// no level (each entry has its own), no key, no metadata.
+boost::json::object mapping_view(const ShareAccess& a, const MappingRow& m, const ApiVersion& v,
+                                 bool with_share_id) {
+  boost::json::object o;
+  o["id"] = m.id;
+  if (with_share_id) o["share_id"] = m.share_id;
+  o["access_level"] = nullptr;
+  o["access_to"] = m.group_id;
+  o["access_type"] = kAccessGroupType;
+  o["state"] = a.mapping_state(m, v);
+  if (v >= kAccessKeyVersion) o["access_key"] = nullptr;
+  if (v >= kTimestampsVersion) {
+    o["created_at"] = time_value(m.created_at);
+    o["updated_at"] = nullptr;
+  }
+  if (v >= kMetadataVersion) o["metadata"] = boost::json::object{};
+  return o;
+}
+
+// The answer to attaching a group: the mapping view with the proposal's fields at every version.
+boost::json::object attach_view(const ShareAccess& a, const MappingRow& m, const ApiVersion& v) {
+  auto o = mapping_view(a, m, v, true);
+  o["created_at"] = time_value(m.created_at);
+  o["updated_at"] = nullptr;
+  o["deleted_at"] = nullptr;
+  o["deleted"] = false;
+  return o;
+}
+
+// The share's direct rules and group mappings, oldest first, as summaries (no share_id).
+// `metadata` (if given) keeps only the rules holding every key with that value; group mappings,
+// which have no metadata, then never match.
+boost::json::array access_summaries(const ShareAccess& a, Services& s, const lmdb::Txn& txn,
+                                    const ApiVersion& v,
+                                    const std::optional<events::Metadata>& metadata) {
+  struct Item {
+    std::int64_t created_at;
+    std::string id;
+    boost::json::object view;
+  };
+  std::vector<Item> items;
+  for (const auto& r : s.store.rules(txn, a.share().id)) {
+    if (metadata) {
+      const bool match = std::all_of(metadata->begin(), metadata->end(), [&](const auto& kv) {
+        auto it = r.metadata.find(kv.first);
+        return it != r.metadata.end() && it->second == kv.second;
+      });
+      if (!match) continue;
+    }
+    items.push_back({r.created_at, r.id, rule_view(a, r, v, false)});
+  }
+  if (!metadata || metadata->empty()) {
+    for (const auto& m : s.store.groups_of_share(txn, a.share().id)) {
+      items.push_back({m.created_at, m.id, mapping_view(a, m, v, false)});
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
+    return std::tie(x.created_at, x.id) < std::tie(y.created_at, y.id);
+  });
+  boost::json::array out;
+  for (auto& item : items) out.push_back(std::move(item.view));
+  return out;
+}
+
+// ---- the metadata filter of /share-access-rules ---------------------------------------------
+
+// Parses the text of Python's str(dict) as manilaclient sends it ("{'key3': 'v3'}"; Manila reads
+// it with ast.literal_eval): string keys, and string or bare (number, True, None) values, which
+// are compared as their text. Returns nullopt if the text is not such a dict.
+std::optional<events::Metadata> parse_python_dict(std::string_view text) {
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+      ++i;
+    }
+  };
+  auto quoted = [&]() -> std::optional<std::string> {
+    if (i >= text.size() || (text[i] != '\'' && text[i] != '"')) return std::nullopt;
+    const char quote = text[i++];
+    std::string out;
+    while (i < text.size() && text[i] != quote) {
+      char c = text[i++];
+      if (c == '\\') {
+        if (i >= text.size()) return std::nullopt;
+        const char e = text[i++];
+        switch (e) {
+          case 'n':
+            c = '\n';
+            break;
+          case 't':
+            c = '\t';
+            break;
+          case 'r':
+            c = '\r';
+            break;
+          case '\\':
+          case '\'':
+          case '"':
+            c = e;
+            break;
+          default:
+            out += '\\';
+            c = e;  // Python keeps unknown escapes as written
+        }
+      }
+      out += c;
+    }
+    if (i >= text.size()) return std::nullopt;
+    ++i;  // the closing quote
+    return out;
+  };
+  auto bare = [&]() -> std::optional<std::string> {
+    const std::size_t start = i;
+    while (i < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == '-' ||
+            text[i] == '+' || text[i] == '_')) {
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    return std::string(text.substr(start, i - start));
+  };
+
+  events::Metadata out;
+  skip_space();
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  skip_space();
+  while (i < text.size() && text[i] != '}') {
+    auto key = quoted();
+    if (!key) return std::nullopt;
+    skip_space();
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    skip_space();
+    auto value = (i < text.size() && (text[i] == '\'' || text[i] == '"')) ? quoted() : bare();
+    if (!value) return std::nullopt;
+    out.insert_or_assign(std::move(*key), std::move(*value));
+    skip_space();
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      skip_space();
+    } else if (i < text.size() && text[i] != '}') {
+      return std::nullopt;
+    }
+  }
+  if (i >= text.size()) return std::nullopt;
+  ++i;  // '}'
+  skip_space();
+  if (i != text.size()) return std::nullopt;
+  return out;
+}
+
+// ---- the share actions ----------------------------------------------------------------------
+
+using ActionHandler = void (*)(Services&, const ApiRequest&, std::string_view name,
+                               const boost::json::value& value, Respond);
+
+// An action that takes no arguments accepts null or {} (Manila's clients send null).
+bool no_arguments(const boost::json::value& value) {
+  return value.is_null() || (value.is_object() && value.as_object().empty());
+}
+
+Response takes_no_arguments(const ApiRequest& req, std::string_view name) {
+  return error_response(req, 400, fmt::format("'{}' takes no arguments.", name));
+}
+
+void allow_access(Services& s, const ApiRequest& req, std::string_view name,
+                  const boost::json::value& value, Respond respond) {
+  // Manila reads the keys of whatever it was given: anything but an object is its TypeError.
+  if (!value.is_object()) return respond(error_response(req, 400, kCouldNotComply));
+  ObjectReader r(value.as_object(), std::string(name));
+  const std::string type = r.required_string("access_type");
+  const std::string access_to = r.required_string("access_to");
+  auto level = r.string("access_level");
+  std::optional<events::Metadata> metadata;
+  if (req.version() >= kMetadataVersion) {
+    metadata = r.string_map("metadata");
+  } else {
+    r.ignore("metadata");  // Manila pops it below 2.45
+  }
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  const std::string share_id = req.params[0];
+
+  if (type == kAccessGroupType) {
+    if (level) {
+      return respond(error_response(
+          req, 400,
+          fmt::format("'access_level' cannot be given in '{}' for an access group: each entry of "
+                      "the group has its own level.",
+                      name)));
+    }
+    if (metadata && !metadata->empty()) {
+      return respond(error_response(
+          req, 400,
+          "An access group attached to a share has no metadata; set it on access rules."));
+    }
+    return submit(
+        s, req, engine::AttachGroup{share_id, access_to},
+        [&s, req](const std::vector<events::Event>& events) {
+          const auto& attached = std::get<events::GroupAttached>(events.at(0).body);
+          auto txn = lmdb::Txn::begin_read(s.env);
+          auto mapping = s.store.state(txn)->mapping(attached.mapping_id);
+          auto share = s.store.share(txn, attached.share_id);
+          if (!mapping || !share) return error_response(req, 404, kResourceNotFound);
+          ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+          return json_response(req, 200,
+                               {{"access", attach_view(access, *mapping, req.version())}});
+        },
+        std::move(respond));
+  }
+
+  engine::AllowAccess c{share_id, type, access_to, std::move(level),
+                        metadata.value_or(events::Metadata{})};
+  submit(
+      s, req, std::move(c),
+      [&s, req](const std::vector<events::Event>& events) {
+        const auto& allowed = std::get<events::RuleAllowed>(events.at(0).body);
+        auto txn = lmdb::Txn::begin_read(s.env);
+        auto rule = s.store.state(txn)->rule(allowed.rule_id);
+        auto share = s.store.share(txn, allowed.share_id);
+        if (!rule || !share) return error_response(req, 404, kResourceNotFound);
+        ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+        return json_response(req, 200, {{"access", rule_view(access, *rule, req.version(), true)}});
+      },
+      std::move(respond));
+}
+
+void deny_access(Services& s, const ApiRequest& req, std::string_view name,
+                 const boost::json::value& value, Respond respond) {
+  if (!value.is_object()) return respond(error_response(req, 400, kCouldNotComply));
+  ObjectReader r(value.as_object(), std::string(name));
+  const std::string access_id = r.required_string("access_id");
+  r.ignore("unrestrict");  // Manila reads it at every version; Agate has no locks to drop
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(
+      s, req, engine::DenyAccess{req.params[0], access_id},
+      [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+void access_list(Services& s, const ApiRequest& req, std::string_view name,
+                 const boost::json::value& value, Respond respond) {
+  if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto share = visible_share(s, req, txn, req.params[0]);
+  if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
+  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+  respond(json_response(
+      req, 200, {{"access_list", access_summaries(access, s, txn, req.version(), std::nullopt)}}));
+}
+
+void access_sync(Services& s, const ApiRequest& req, std::string_view name,
+                 const boost::json::value& value, Respond respond) {
+  if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
+  submit(
+      s, req, engine::SyncAccess{req.params[0]},
+      [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+void list_access_groups(Services& s, const ApiRequest& req, std::string_view name,
+                        const boost::json::value& value, Respond respond) {
+  if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto share = visible_share(s, req, txn, req.params[0]);
+  if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
+  boost::json::array groups;
+  for (const auto& m : s.store.groups_of_share(txn, share->id)) {
+    auto g = s.store.group(txn, m.group_id);
+    if (!g) continue;
+    auto view = group_summary(*g);
+    view["share-id"] = share->id;
+    view["mapping_id"] = m.id;
+    groups.push_back(std::move(view));
+  }
+  respond(json_response(req, 200, {{"access-groups", std::move(groups)}}));
+}
+
+void reset_status(Services& s, const ApiRequest& req, std::string_view name,
+                  const boost::json::value& value, Respond respond) {
+  if (!value.is_object()) return respond(error_response(req, 400, kCouldNotComply));
+  ObjectReader r(value.as_object(), std::string(name));
+  const std::string status = r.required_string("status");
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(
+      s, req, engine::SetShareStatus{req.params[0], status},
+      [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+struct Action {
+  std::string_view name;
+  ApiVersion min;
+  ApiVersion max;
+  ActionHandler handler;
+};
+
+// Manila binds each action to a version range; the same action under its old name is a separate
+// entry. The router matches on path and method only, so the ranges are checked here.
+constexpr std::array<Action, 10> kActions = {{
+    {"os-allow_access", {2, 0}, {2, 6}, allow_access},
+    {"allow_access", kNewActionNames, kOpenEnded, allow_access},
+    {"os-deny_access", {2, 0}, {2, 6}, deny_access},
+    {"deny_access", kNewActionNames, kOpenEnded, deny_access},
+    {"os-access_list", {2, 0}, {2, 6}, access_list},
+    {"access_list", kNewActionNames, kLastAccessList, access_list},
+    {"os-reset_status", {2, 0}, {2, 6}, reset_status},
+    {"reset_status", kNewActionNames, kOpenEnded, reset_status},
+    {"access_sync", {2, 0}, kOpenEnded, access_sync},
+    {"list_access_groups", {2, 0}, kOpenEnded, list_access_groups},
+}};
+
+void share_action(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body || body->size() != 1) return respond(error_response(req, 400, kMalformedBody));
+  const auto& [key, value] = *body->begin();
+  const std::string_view name = key;
+  auto action = std::find_if(kActions.begin(), kActions.end(),
+                             [&](const Action& a) { return a.name == name; });
+  if (action == kActions.end()) {
+    return respond(error_response(req, 400, fmt::format("There is no such action: {}", name)));
+  }
+  if (req.version() < action->min || action->max < req.version()) {
+    return respond(error_response(req, 404, kResourceNotFound));
+  }
+  action->handler(s, req, name, value, std::move(respond));
+}
+
+// ---- /share-access-rules --------------------------------------------------------------------
+
+std::string rule_not_found(std::string_view id) {
+  return fmt::format("Share access rule {} not found.", id);
+}
+
+void list_rules(Services& s, const ApiRequest& req, Respond respond) {
+  const auto share_id = req.query_value("share_id");
+  if (!share_id || share_id->empty()) {
+    return respond(error_response(req, 400, "The field 'share_id' has to be specified."));
+  }
+  std::optional<events::Metadata> metadata;
+  if (auto text = req.query_value("metadata"); text && !text->empty()) {
+    metadata = parse_python_dict(*text);
+    if (!metadata) {
+      return respond(error_response(
+          req, 400,
+          fmt::format("Invalid metadata filter: {}. Expected a dictionary of strings such as "
+                      "{{'key': 'value'}}.",
+                      *text)));
+    }
+  }
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto share = visible_share(s, req, txn, *share_id);
+  if (!share)
+    return respond(error_response(req, 400, fmt::format("Share {} not found.", *share_id)));
+  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+  respond(json_response(
+      req, 200, {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}}));
+}
+
+void show_rule(Services& s, const ApiRequest& req, Respond respond) {
+  const std::string& id = req.params[0];
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto state = s.store.state(txn);
+  if (auto rule = state->rule(id)) {
+    if (auto share = visible_share(s, req, txn, rule->share_id)) {
+      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+      return respond(
+          json_response(req, 200, {{"access", rule_view(access, *rule, req.version(), true)}}));
+    }
+  } else if (auto mapping = state->mapping(id)) {
+    if (auto share = visible_share(s, req, txn, mapping->share_id)) {
+      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+      return respond(json_response(
+          req, 200, {{"access", mapping_view(access, *mapping, req.version(), true)}}));
+    }
+  }
+  respond(error_response(req, 404, rule_not_found(id)));
+}
+
+void set_rule_metadata(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  ObjectReader r(*body, "request body");
+  auto metadata = r.string_map("metadata");
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  if (!metadata) {
+    return respond(
+        error_response(req, 400, "Missing required element 'metadata' in request body."));
+  }
+  // The answer is the metadata as sent (Manila's), not the rule's whole metadata.
+  boost::json::value sent = body->at("metadata");
+  submit(
+      s, req, engine::SetRuleMetadata{req.params[0], std::move(*metadata)},
+      [req, sent = std::move(sent)](const auto&) {
+        return json_response(req, 200, {{"metadata", sent}});
+      },
+      std::move(respond));
+}
+
+void unset_rule_metadata(Services& s, const ApiRequest& req, Respond respond) {
+  submit(
+      s, req, engine::UnsetRuleMetadata{req.params[0], req.params[1]},
+      [req](const auto&) { return empty_response(req, 200); }, std::move(respond));
+}
+
+// ---- effective access -----------------------------------------------------------------------
+
+void effective_access(Services& s, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto share = visible_share(s, req, txn, req.params[0]);
+  if (!share) {
+    return respond(
+        error_response(req, 404, fmt::format("Share {} could not be found.", req.params[0])));
+  }
+  std::map<std::string, std::string, std::less<>> mapping_of_group;
+  for (const auto& m : s.store.groups_of_share(txn, share->id)) mapping_of_group[m.group_id] = m.id;
+  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+  boost::json::array rules;
+  for (const auto& [key, rule] : access.effective()) {
+    boost::json::array sources;
+    for (const auto& source : rule.sources) {
+      if (source.kind == engine::RuleSource::Kind::direct) {
+        sources.push_back({{"type", "rule"}, {"rule_id", source.id}});
+      } else {
+        auto it = mapping_of_group.find(source.id);
+        sources.push_back(
+            {{"type", kAccessGroupType},
+             {"access_group_id", source.id},
+             {"entry_id", source.entry_id},
+             {"mapping_id", it == mapping_of_group.end() ? boost::json::value(nullptr)
+                                                         : boost::json::value(it->second)}});
+      }
+    }
+    rules.push_back({{"access_type", events::to_string(rule.access_type)},
+                     {"access_to", rule.access_to},
+                     {"access_level", events::to_string(rule.access_level)},
+                     {"state", access.effective_state(rule)},
+                     {"access_key", access.access_key(rule.access_type, rule.access_to)},
+                     {"sources", std::move(sources)}});
+  }
+  // What each back end last reported: the proposal's access_status_message lives here.
+  boost::json::array instances;
+  for (const auto& in : access.hosted_instances()) {
+    instances.push_back({{"id", in.id},
+                         {"host", in.host},
+                         {"status", in.status},
+                         {"access_rules_status", engine::access_rules_status(access.share(), in)},
+                         {"access_status_message", in.status_message},
+                         {"applied_version", in.applied_version}});
+  }
+  respond(json_response(req, 200,
+                        {{"effective_access",
+                          {{"share_id", access.share().id},
+                           {"access_rules_status", access.access_rules_status()},
+                           {"desired_version", access.share().desired_version},
+                           {"rules", std::move(rules)},
+                           {"instances", std::move(instances)}}}}));
+}
+
+}  // namespace
+
+void add_share_action_routes(std::vector<Route>& routes) {
+  routes.push_back({Verb::post, "shares/{}/action", share_action});
+  routes.push_back({Verb::get, "shares/{}/effective-access", effective_access});
+}
+
+void add_access_rule_routes(std::vector<Route>& routes) {
+  routes.push_back({Verb::get, "share-access-rules", list_rules, kMetadataVersion});
+  routes.push_back({Verb::get, "share-access-rules/{}", show_rule, kMetadataVersion});
+  routes.push_back(
+      {Verb::put, "share-access-rules/{}/metadata", set_rule_metadata, kMetadataVersion});
+  routes.push_back(
+      {Verb::delete_, "share-access-rules/{}/metadata/{}", unset_rule_metadata, kMetadataVersion});
+}
 
 }  // namespace agate::http
