@@ -367,7 +367,7 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
     if (!found) return finish(error_response(req, 404, kNotFound));
     matches(*found, rest, params);
     req.params = std::move(params);
-    if (req.context.is_reader && !read_method) {
+    if (req.context.is_reader && !read_method && !found->readers_allowed) {
       return finish(error_response(
           req, 403, fmt::format("Policy doesn't allow {} {} to be performed by a reader.",
                                 method, req.path)));

@@ -85,6 +85,9 @@ struct Route {
   Handler handler;
   engine::ApiVersion min = kMinVersion;
   engine::ApiVersion max = kMaxVersion;
+  // A reader (read-only role) may call it even though it is not a GET: the handler then refuses
+  // readers itself for whatever in it changes something (the share actions).
+  bool readers_allowed = false;
 };
 
 // The routes of each area (routes_*.cc); handle_request puts them together. Version discovery

@@ -519,6 +519,7 @@ struct Action {
   ApiVersion min;
   ApiVersion max;
   ActionHandler handler;
+  bool read_only = false;  // a reader may call it
 };
 
 // Manila binds each action to a version range; the same action under its old name is a separate
@@ -528,12 +529,12 @@ constexpr std::array<Action, 10> kActions = {{
     {"allow_access", kNewActionNames, kOpenEnded, allow_access},
     {"os-deny_access", {2, 0}, {2, 6}, deny_access},
     {"deny_access", kNewActionNames, kOpenEnded, deny_access},
-    {"os-access_list", {2, 0}, {2, 6}, access_list},
-    {"access_list", kNewActionNames, kLastAccessList, access_list},
+    {"os-access_list", {2, 0}, {2, 6}, access_list, true},
+    {"access_list", kNewActionNames, kLastAccessList, access_list, true},
     {"os-reset_status", {2, 0}, {2, 6}, reset_status},
     {"reset_status", kNewActionNames, kOpenEnded, reset_status},
     {"access_sync", {2, 0}, kOpenEnded, access_sync},
-    {"list_access_groups", {2, 0}, kOpenEnded, list_access_groups},
+    {"list_access_groups", {2, 0}, kOpenEnded, list_access_groups, true},
 }};
 
 void share_action(Services& s, const ApiRequest& req, Respond respond) {
@@ -548,6 +549,10 @@ void share_action(Services& s, const ApiRequest& req, Respond respond) {
   }
   if (req.version() < action->min || action->max < req.version()) {
     return respond(error_response(req, 404, kResourceNotFound));
+  }
+  if (req.context.is_reader && !action->read_only) {
+    return respond(error_response(
+        req, 403, fmt::format("Policy doesn't allow share:{} to be performed.", name)));
   }
   action->handler(s, req, name, value, std::move(respond));
 }
@@ -686,7 +691,8 @@ void effective_access(Services& s, const ApiRequest& req, Respond respond) {
 }  // namespace
 
 void add_share_action_routes(std::vector<Route>& routes) {
-  routes.push_back({Verb::post, "shares/{}/action", share_action});
+  routes.push_back({Verb::post, "shares/{}/action", share_action, kMinVersion, kMaxVersion,
+                    /*readers_allowed=*/true});
   routes.push_back({Verb::get, "shares/{}/effective-access", effective_access});
 }
 

@@ -844,10 +844,16 @@ TEST_F(AccessApiTest, ReadersListButDoNotChange) {
   const std::string reader = "reader:project-a:reader";
   EXPECT_EQ(api_.get("/v2/share-access-rules?share_id=" + share_, reader).status, 200u);
   EXPECT_EQ(api_.get("/v2/shares/" + share_ + "/effective-access", reader).status, 200u);
+  const auto before = api_.engine().last();
   EXPECT_EQ(
       action(R"({"allow_access": {"access_type": "ip", "access_to": "10.0.0.2"}})", "2.45", reader)
           .status,
       403u);
+  EXPECT_EQ(action(R"({"access_sync": {}})", "2.45", reader).status, 403u);
+  // The actions that only read are open to readers.
+  EXPECT_EQ(action(R"({"access_list": null})", "2.44", reader).status, 200u);
+  EXPECT_EQ(action(R"({"list_access_groups": null})", "2.45", reader).status, 200u);
+  EXPECT_EQ(api_.engine().last(), before);
 }
 
 // ---- bad bodies -----------------------------------------------------------------------------
