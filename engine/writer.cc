@@ -85,6 +85,8 @@ void Writer::run() {
     }
     process(batch);
     for (auto& item : batch) item.done(std::move(*item.outcome));
+    // Release the callbacks now: they may hold resources (a connection) until destroyed.
+    batch.clear();
   }
 }
 

@@ -100,6 +100,11 @@ TEST_F(AgatedTest, StopsCleanlyOnSigtermAndReopens) {
 
 TEST_F(AgatedTest, SigtermClosesIdleConnectionsAndExitsPromptly) {
   ServerProcess server(kAgated, data_dir());
+  // A write answered earlier must not keep its connection alive either.
+  auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                              R"({"access-group": {"name": "g", "access_type": "ip"}})",
+                              {{"X-Auth-Token", "alice:project-a"}});
+  ASSERT_EQ(created.result_int(), 200) << created.body();
   // An idle keep-alive connection must not hold the shutdown for the drain timeout.
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket idle(ioc);
