@@ -8,6 +8,8 @@
 #include <cctype>
 #include <set>
 
+#include "engine/share_type_specs.h"
+
 namespace agate::engine {
 
 namespace {
@@ -172,6 +174,7 @@ class Decider {
                       "Invalid extra_spec: keys must be 1-255 characters and values at most 255.");
       }
     }
+    if (auto m = check_extra_specs(c.extra_specs)) return reject(errc::bad_request, *m);
     if (s_.share_type_by_name(c.name)) {
       return reject(errc::conflict, fmt::format("Share Type {} already exists.", c.name));
     }
@@ -226,10 +229,16 @@ class Decider {
     } else {
       type = s_.share_type(c.share_type);
       if (!type) type = s_.share_type_by_name(c.share_type);
-      if (!type) {
+      // A private type is not found for anyone but an administrator.
+      if (!type || (!type->is_public && !ctx_.is_admin)) {
         return reject(errc::not_found,
                       fmt::format("Share type {} could not be found.", c.share_type));
       }
+    }
+    // Agate has no share networks: a type whose driver handles share servers cannot be used.
+    if (spec_is_true(type->extra_specs, kDriverHandlesShareServers)) {
+      return reject(errc::bad_request,
+                    "Share network must be set when the driver_handles_share_servers is true.");
     }
 
     // Placement: the back end the type names, else the default one. A back end that does not
@@ -278,6 +287,11 @@ class Decider {
     auto share = s_.share(c.share_id);
     if (!share || !visible(ctx_, share->project_id)) {
       return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
+    }
+    if (share->status != "available" && share->status != "error" && share->status != "inactive") {
+      return reject(errc::forbidden,
+                    "Invalid share: Share status must be one of ('available', 'error', "
+                    "'inactive').");
     }
     out_.emit(share->project_id, events::ShareDeleted{share->id});
     return out_.take();

@@ -29,6 +29,7 @@
 #include <map>
 #include <set>
 
+#include "engine/share_type_specs.h"
 #include "http/api.h"
 #include "http/json_body.h"
 #include "http/views.h"
@@ -42,12 +43,14 @@ using engine::ShareRow;
 using engine::ShareTypeRow;
 namespace json = boost::json;
 
-constexpr std::string_view kDhss = "driver_handles_share_servers";
-constexpr std::string_view kSnapshotSupport = "snapshot_support";
-constexpr std::string_view kCreateFromSnapshot = "create_share_from_snapshot_support";
-constexpr std::string_view kRevertToSnapshot = "revert_to_snapshot_support";
-constexpr std::string_view kMountSnapshot = "mount_snapshot_support";
-constexpr std::string_view kReplicationType = "replication_type";
+using engine::bool_from_string;
+using engine::boolean_extra_spec;
+using engine::kCreateFromSnapshot;
+using engine::kMountSnapshot;
+using engine::kReplicationType;
+using engine::kRevertToSnapshot;
+using engine::kSnapshotSupport;
+constexpr std::string_view kDhss = engine::kDriverHandlesShareServers;
 
 // Extra specs a non-admin may see (constants.ExtraSpecs.TENANT_VISIBLE = REQUIRED + OPTIONAL).
 // share_backend_name and every driver-specific spec stay hidden.
@@ -58,12 +61,6 @@ const std::set<std::string, std::less<>> kTenantVisibleSpecs = {
     "availability_zones",            "provisioning:max_share_size",
     "provisioning:min_share_size",   "provisioning:max_share_extend_size"};
 
-// Optional specs that must hold a boolean (constants.ExtraSpecs.BOOLEAN minus the required one);
-// also INFERRED_OPTIONAL_MAP's keys, whose default is false.
-const std::vector<std::string_view> kBooleanOptionalSpecs = {kSnapshotSupport, kCreateFromSnapshot,
-                                                             kRevertToSnapshot, kMountSnapshot};
-
-const std::set<std::string, std::less<>> kReplicationTypes = {"writable", "readable", "dr"};
 
 constexpr std::string_view kUnrecognisedBoolean =
     "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', "
@@ -82,26 +79,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-// oslo's strutils.bool_from_string; nullopt when the text is neither true nor false.
-std::optional<bool> bool_from_string(std::string_view text) {
-  const std::string v = lower(trim(text));
-  if (v == "1" || v == "t" || v == "true" || v == "on" || v == "y" || v == "yes") return true;
-  if (v == "0" || v == "f" || v == "false" || v == "off" || v == "n" || v == "no") return false;
-  return std::nullopt;
-}
-
-// share_types.parse_boolean_extra_spec: "<is> True" or a plain boolean string.
-std::optional<bool> boolean_extra_spec(std::string_view value) {
-  const std::string_view v = trim(value);
-  if (lower(v.substr(0, 4)) == "<is>") {
-    const std::string rest = lower(trim(v.substr(4)));
-    if (rest == "true") return true;
-    if (rest == "false") return false;
-    return std::nullopt;
-  }
-  return bool_from_string(v);
 }
 
 // A share's capability as its type states it; false when the type does not say (Manila's
@@ -247,7 +224,7 @@ json::object type_view(const ApiRequest& req, const ShareTypeRow& t) {
     required[kDhss] = it->second;
   }
   if (!admin && at_least(req, 24)) {
-    for (auto key : kBooleanOptionalSpecs) {
+    for (auto key : engine::boolean_optional_specs()) {
       if (!specs.contains(key)) specs[key] = false;
     }
   }
@@ -311,32 +288,6 @@ std::optional<events::Metadata> read_extra_specs(const json::object& o, const st
   return specs;
 }
 
-// Manila's checks of standard extra specs (share_types.get_valid_required_extra_specs and
-// get_valid_optional_extra_specs). Returns the 400 message, if any.
-// TODO(engine): these belong in decide(CreateShareType); http/ has them until it does.
-std::optional<std::string> check_extra_specs(const events::Metadata& specs) {
-  auto dhss = specs.find(std::string(kDhss));
-  if (dhss == specs.end()) {
-    return fmt::format("Invalid extra_spec: Required extra specs '{}' not specified.", kDhss);
-  }
-  if (!bool_from_string(dhss->second)) {
-    return fmt::format("Invalid extra_spec: Value of required extra_spec {} is not valid.", kDhss);
-  }
-  for (auto key : kBooleanOptionalSpecs) {
-    auto it = specs.find(std::string(key));
-    if (it != specs.end() && !boolean_extra_spec(it->second)) {
-      return fmt::format("Invalid extra_spec: Invalid boolean extra spec {} : {}.", key,
-                         it->second);
-    }
-  }
-  if (auto it = specs.find(std::string(kReplicationType));
-      it != specs.end() && !kReplicationTypes.contains(it->second)) {
-    return fmt::format("Invalid extra_spec: Value of optional extra_spec {} is not valid.",
-                       kReplicationType);
-  }
-  return std::nullopt;
-}
-
 void create_type(Services& s, const ApiRequest& req, Respond respond) {
   // Manila authorizes before it reads the body.
   if (!req.context.is_admin) {
@@ -367,7 +318,6 @@ void create_type(Services& s, const ApiRequest& req, Respond respond) {
   auto specs = read_extra_specs(**member, key, r);
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
   c.extra_specs = std::move(*specs);
-  if (auto e = check_extra_specs(c.extra_specs)) return respond(error_response(req, 400, *e));
   // Before 2.24 snapshot_support was implied (Manila's set_defaults).
   if (!at_least(req, 24)) c.extra_specs.try_emplace(std::string(kSnapshotSupport), "True");
 
@@ -669,32 +619,6 @@ void create_share(Services& s, const ApiRequest& req, Respond respond) {
   }
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
 
-  // The type, as Manila's controller checks it before the share API: a private type is not
-  // found for a non-admin, and a type that needs share servers needs a share network.
-  // TODO(engine): decide(CreateShare) should check both; until then http/ does, and passes the
-  // type's id so that the engine uses the type checked here.
-  {
-    auto txn = lmdb::Txn::begin_read(s.env);
-    auto state = s.store.state(txn);
-    std::optional<ShareTypeRow> t;
-    if (!c.share_type.empty()) {
-      t = state->share_type(c.share_type);
-      if (!t) t = state->share_type_by_name(c.share_type);
-      if (t && !t->is_public && !req.context.is_admin) {
-        return respond(error_response(req, 404, type_not_found(c.share_type)));
-      }
-    } else {
-      t = state->share_type_by_name("default");
-    }
-    if (t) {
-      if (auto it = t->extra_specs.find(std::string(kDhss));
-          it != t->extra_specs.end() && bool_from_string(it->second).value_or(false)) {
-        return respond(error_response(
-            req, 400, "Share network must be set when the driver_handles_share_servers is true."));
-      }
-      c.share_type = t->id;
-    }
-  }
   submit(s, req, std::move(c), respond_with_share(s, req), std::move(respond));
 }
 

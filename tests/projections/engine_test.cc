@@ -243,6 +243,40 @@ TEST_F(EngineTest, ShareOnAMissingBackEndIsInErrorAndRefusesRules) {
             "migration copies lacks a valid host or is in an invalid state.");
 }
 
+TEST_F(EngineTest, ShareTypesFollowManilasExtraSpecRules) {
+  auto r = h_.refused(EngineHarness::admin(), engine::CreateShareType{"bare", "", true, {}});
+  EXPECT_EQ(r.message,
+            "Invalid extra_spec: Required extra specs 'driver_handles_share_servers' not "
+            "specified.");
+  r = h_.refused(EngineHarness::admin(),
+                 engine::CreateShareType{"odd", "", true, {{"driver_handles_share_servers", "maybe"}}});
+  EXPECT_EQ(r.message,
+            "Invalid extra_spec: Value of required extra_spec driver_handles_share_servers is not "
+            "valid.");
+  // A type whose driver handles share servers needs a share network, which Agate has not.
+  h_.ok(EngineHarness::admin(),
+        engine::CreateShareType{"dhss", "", true, {{"driver_handles_share_servers", "True"}}});
+  engine::CreateShare c{"s", "", "NFS", 1, "dhss", false, "", {}};
+  EXPECT_EQ(h_.refused(alice_, c).message,
+            "Share network must be set when the driver_handles_share_servers is true.");
+  // A private type is not found but by an administrator.
+  h_.ok(EngineHarness::admin(),
+        engine::CreateShareType{"private", "", false, {{"driver_handles_share_servers", "False"}}});
+  c.share_type = "private";
+  EXPECT_EQ(h_.refused(alice_, c).code, errc::not_found);
+  EXPECT_FALSE(h_.ok(EngineHarness::admin(), c).empty());
+}
+
+TEST_F(EngineTest, OnlyASettledShareCanBeDeleted) {
+  h_.ok(EngineHarness::admin(), engine::SetShareStatus{share_, "extending"});
+  const auto r = h_.refused(alice_, engine::DeleteShare{share_});
+  EXPECT_EQ(r.code, errc::forbidden);
+  EXPECT_EQ(r.message,
+            "Invalid share: Share status must be one of ('available', 'error', 'inactive').");
+  h_.ok(EngineHarness::admin(), engine::SetShareStatus{share_, "error"});
+  h_.ok(alice_, engine::DeleteShare{share_});
+}
+
 TEST_F(EngineTest, DeletingAnAttachedGroupNeedsForceWhichDetachesEverywhere) {
   const auto group = h_.create_group(alice_, "g", "ip");
   h_.add_entry(alice_, group, "10.9.0.0/16");

@@ -92,7 +92,8 @@ class RandomWorkload {
       case 0:
         return engine::CreateShareType{chance(50) ? "default" : "t" + std::to_string(rng_() % 4),
                                        "", true,
-                                       {{"share_backend_name", chance(80) ? "nfs1" : "gone"}}};
+                                       {{"share_backend_name", chance(80) ? "nfs1" : "gone"},
+                                        {"driver_handles_share_servers", chance(90) ? "False" : "maybe"}}};
       case 1: return engine::DeleteShareType{id_from(types_)};
       case 2:
       case 3: {

@@ -1,0 +1,36 @@
+#pragma once
+
+// Manila's rules for share types' extra specs (share_types.py): the required
+// driver_handles_share_servers, the boolean optional specs, replication_type, and the boolean
+// forms oslo accepts.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/event.h"
+
+namespace agate::engine {
+
+inline constexpr std::string_view kDriverHandlesShareServers = "driver_handles_share_servers";
+inline constexpr std::string_view kReplicationType = "replication_type";
+// Optional specs that must hold a boolean; a type that does not state one means false.
+inline constexpr std::string_view kSnapshotSupport = "snapshot_support";
+inline constexpr std::string_view kCreateFromSnapshot = "create_share_from_snapshot_support";
+inline constexpr std::string_view kRevertToSnapshot = "revert_to_snapshot_support";
+inline constexpr std::string_view kMountSnapshot = "mount_snapshot_support";
+const std::vector<std::string_view>& boolean_optional_specs();
+
+// oslo's strutils.bool_from_string (strict): "1", "t", "true", "on", "y", "yes" and their
+// negatives, in any case, surrounding spaces ignored; nullopt for anything else.
+std::optional<bool> bool_from_string(std::string_view text);
+// share_types.parse_boolean_extra_spec: "<is> True", "<is> False" or a bool_from_string value.
+std::optional<bool> boolean_extra_spec(std::string_view value);
+// What the type states for a boolean spec; false when absent or not a boolean.
+bool spec_is_true(const events::Metadata& specs, std::string_view spec);
+
+// Checks a new type's extra specs; returns Manila's 400 message, if any.
+std::optional<std::string> check_extra_specs(const events::Metadata& specs);
+
+}  // namespace agate::engine
