@@ -1,16 +1,11 @@
 #include "drivers/exec_driver.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstring>
+
+#include "drivers/process.h"
 
 namespace agate::drivers {
 
@@ -18,8 +13,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxOutput = 4u << 20;   // more than any answer needs
-constexpr std::size_t kMaxMessage = 1024;      // of standard error, in a failure message
+constexpr std::size_t kMaxMessage = 1024;  // of standard error, in a failure message
 
 json::object rule_json(const events::RuleKey& key) {
   return {{"access_type", events::to_string(key.access_type)}, {"access_to", key.access_to}};
@@ -41,113 +35,16 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-struct Pipe {
-  int read = -1, write = -1;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    read = fds[0];
-    write = fds[1];
-  }
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  void close_read() {
-    if (read >= 0) ::close(read), read = -1;
-  }
-  void close_write() {
-    if (write >= 0) ::close(write), write = -1;
-  }
-};
-
-struct Run {
-  int status = 0;
-  bool timed_out = false;
-  std::string out, err;
-};
-
-Run run(const ExecOptions& o, const std::string& input) {
-  Pipe in, out, err;
-  // posix_spawn, not fork: agated is multithreaded, and nothing may allocate between a fork and
-  // the exec. The program gets the default SIGPIPE disposition that agated does not have.
-  std::vector<std::string> args{o.command.string()};
-  args.insert(args.end(), o.arguments.begin(), o.arguments.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.read, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out.write, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err.write, STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error(fmt::format("cannot run {}: {}", args[0], std::strerror(rc)));
-  in.close_read();
-  out.close_write();
-  err.close_write();
-  ::fcntl(in.write, F_SETFL, O_NONBLOCK);
-
-  Run r;
-  std::size_t written = 0;
-  if (input.empty()) in.close_write();
-  const auto deadline = std::chrono::steady_clock::now() + o.timeout;
-  char buf[8192];
-  while (out.read >= 0 || err.read >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.timed_out = true;
-      break;
-    }
-    pollfd fds[3];
-    int n = 0;
-    if (in.write >= 0) fds[n++] = {in.write, POLLOUT, 0};
-    if (out.read >= 0) fds[n++] = {out.read, POLLIN, 0};
-    if (err.read >= 0) fds[n++] = {err.read, POLLIN, 0};
-    if (::poll(fds, n, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      if (!fds[i].revents) continue;
-      if (fds[i].fd == in.write) {
-        const auto k = ::write(in.write, input.data() + written, input.size() - written);
-        if (k > 0) written += static_cast<std::size_t>(k);
-        if (k < 0 && errno != EAGAIN) in.close_write();  // the program stopped reading
-        if (written == input.size()) in.close_write();
-      } else {
-        const bool is_out = fds[i].fd == out.read;
-        const auto k = ::read(fds[i].fd, buf, sizeof buf);
-        if (k <= 0) {
-          is_out ? out.close_read() : err.close_read();
-        } else {
-          auto& sink = is_out ? r.out : r.err;
-          if (sink.size() < kMaxOutput) sink.append(buf, static_cast<std::size_t>(k));
-        }
-      }
-    }
-  }
-  if (r.timed_out) ::kill(pid, SIGKILL);
-  ::waitpid(pid, &r.status, 0);
-  return r;
-}
-
 class Exec final : public Driver {
  public:
   explicit Exec(ExecOptions o) : o_(std::move(o)) {}
 
   UpdateResult update_access(const UpdateRequest& request) override {
-    Run r;
+    ProcessResult r;
     try {
-      r = run(o_, exec_request_json(request));
+      std::vector<std::string> argv{o_.command.string()};
+      argv.insert(argv.end(), o_.arguments.begin(), o_.arguments.end());
+      r = run_process(argv, exec_request_json(request), o_.timeout);
     } catch (const std::exception& e) {
       return UpdateResult::failed(e.what());
     }
@@ -157,12 +54,12 @@ class Exec final : public Driver {
           fmt::format("{} did not finish within {} ms and was killed", name, o_.timeout.count()));
     }
     if (WIFSIGNALED(r.status)) {
-      return UpdateResult::failed(fmt::format("{} was killed by signal {}: {}", name,
-                                              WTERMSIG(r.status), trimmed(r.err)));
+      return UpdateResult::failed(
+          fmt::format("{} was killed by signal {}: {}", name, WTERMSIG(r.status), trimmed(r.err)));
     }
     if (WEXITSTATUS(r.status) != 0) {
-      return UpdateResult::failed(fmt::format("{} exited with status {}: {}", name,
-                                              WEXITSTATUS(r.status), trimmed(r.err)));
+      return UpdateResult::failed(
+          fmt::format("{} exited with status {}: {}", name, WEXITSTATUS(r.status), trimmed(r.err)));
     }
     return parse_exec_result(r.out);
   }
@@ -214,7 +111,8 @@ UpdateResult parse_exec_result(std::string_view output) {
   };
   if ((o.contains("failures") && !list("failures")) ||
       (o.contains("access_keys") && !list("access_keys"))) {
-    return UpdateResult::failed("the driver's answer has failures or access_keys that are not lists");
+    return UpdateResult::failed(
+        "the driver's answer has failures or access_keys that are not lists");
   }
   if (const auto* failures = list("failures")) {
     for (const auto& f : *failures) {
@@ -241,9 +139,6 @@ UpdateResult parse_exec_result(std::string_view output) {
 }
 
 std::unique_ptr<Driver> make_exec_driver(ExecOptions options) {
-  // A program that exits without reading its input must not kill agated with SIGPIPE when the
-  // request is written to it: the write fails with EPIPE instead.
-  ::signal(SIGPIPE, SIG_IGN);
   return std::make_unique<Exec>(std::move(options));
 }
 

@@ -48,9 +48,9 @@ class Fake final : public FakeDriver {
       exported[rule.key] = rule.level;
       if (rule.key.access_type == events::AccessType::cephx) {
         result.access_keys.push_back(
-            {rule.key, fmt::format("AQ{:016x}==", std::hash<std::string>{}(
-                                                      request.instance.instance_id + "/" +
-                                                      rule.key.access_to))});
+            {rule.key,
+             fmt::format("AQ{:016x}==", std::hash<std::string>{}(request.instance.instance_id +
+                                                                 "/" + rule.key.access_to))});
       }
     }
     std::lock_guard lock(mutex_);
