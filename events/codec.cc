@@ -180,6 +180,14 @@ void write(s::DriverOutcome::Builder b, const DriverOutcome& e) {
     write_rule_key(keys[i].initRule(), e.access_keys[i].rule);
     keys[i].setAccessKey(text(e.access_keys[i].access_key));
   }
+  auto added = b.initAdded(e.added.size());
+  for (unsigned i = 0; i < e.added.size(); ++i) {
+    write_rule_key(added[i].initRule(), e.added[i].rule);
+    added[i].setLevel(to_capnp(e.added[i].level));
+  }
+  auto removed = b.initRemoved(e.removed.size());
+  for (unsigned i = 0; i < e.removed.size(); ++i) write_rule_key(removed[i], e.removed[i]);
+  b.setFullSync(e.full_sync);
 }
 
 void write_body(s::Event::Body::Builder b, const Body& body) {
@@ -359,19 +367,24 @@ GroupDetached read(s::GroupDetached::Reader r) {
 AccessSyncRequested read(s::AccessSyncRequested::Reader r) { return {str(r.getShareId())}; }
 
 DriverOutcome read(s::DriverOutcome::Reader r) {
-  DriverOutcome e{str(r.getShareId()),
-                  str(r.getInstanceId()),
-                  r.getAppliedVersion(),
-                  r.getCallSucceeded(),
-                  str(r.getMessage()),
-                  {},
-                  {}};
+  DriverOutcome e;
+  e.share_id = str(r.getShareId());
+  e.instance_id = str(r.getInstanceId());
+  e.applied_version = r.getAppliedVersion();
+  e.call_succeeded = r.getCallSucceeded();
+  e.message = str(r.getMessage());
   for (auto f : r.getFailures()) {
     e.failures.push_back({read_rule_key(f.getRule(), "driverOutcome"), str(f.getMessage())});
   }
   for (auto k : r.getAccessKeys()) {
     e.access_keys.push_back({read_rule_key(k.getRule(), "driverOutcome"), str(k.getAccessKey())});
   }
+  for (auto a : r.getAdded()) {
+    e.added.push_back({read_rule_key(a.getRule(), "driverOutcome"),
+                       from_capnp(a.getLevel(), "driverOutcome")});
+  }
+  for (auto k : r.getRemoved()) e.removed.push_back(read_rule_key(k, "driverOutcome"));
+  e.full_sync = r.getFullSync();
   return e;
 }
 

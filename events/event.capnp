@@ -201,6 +201,11 @@ struct AccessKey {
   accessKey @1 :Text;
 }
 
+struct AppliedRule {
+  rule @0 :RuleKey;
+  level @1 :AccessLevel;
+}
+
 # What a back end's driver did with one share instance's desired rule set.
 struct DriverOutcome {
   shareId @0 :Text;
@@ -214,4 +219,12 @@ struct DriverOutcome {
   message @4 :Text;
   failures @5 :List(RuleFailure);
   accessKeys @6 :List(AccessKey);
+  # What the driver was told to change: the rules to add (with their level) and to delete.
+  # With the earlier outcomes of the instance they say which rules its back end holds: the added
+  # ones that did not fail, less the deleted ones. A failed call changed nothing.
+  added @7 :List(AppliedRule);
+  removed @8 :List(RuleKey);
+  # The driver was given the whole set to match (access_sync, a resumed call): what the back end
+  # holds is exactly `added` less the failures, whatever it held before.
+  fullSync @9 :Bool;
 }

@@ -190,6 +190,12 @@ struct AccessKey {
   friend bool operator==(const AccessKey&, const AccessKey&) = default;
 };
 
+struct AppliedRule {
+  RuleKey rule;
+  AccessLevel level = AccessLevel::rw;
+  friend bool operator==(const AppliedRule&, const AppliedRule&) = default;
+};
+
 struct DriverOutcome {
   std::string share_id;
   std::string instance_id;
@@ -198,6 +204,11 @@ struct DriverOutcome {
   std::string message;  // why the whole call failed; empty on success
   std::vector<RuleFailure> failures;
   std::vector<AccessKey> access_keys;
+  // What the driver was told to change (see event.capnp): with the instance's earlier outcomes,
+  // which rules its back end holds.
+  std::vector<AppliedRule> added;
+  std::vector<RuleKey> removed;
+  bool full_sync = false;
   friend bool operator==(const DriverOutcome&, const DriverOutcome&) = default;
 };
 

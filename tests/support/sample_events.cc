@@ -68,7 +68,10 @@ std::vector<Event> sample_events() {
                                      true,
                                      "",
                                      {{bad, "exportfs: 3.3.3.3 is not reachable"}},
-                                     {{ceph, "AQBq0aFg1Z5RNBAAb6Y5vIgvyx8tK+Yl1mJw=="}}}));
+                                     {{ceph, "AQBq0aFg1Z5RNBAAb6Y5vIgvyx8tK+Yl1mJw=="}},
+                                     {{ceph, AccessLevel::ro}, {bad, AccessLevel::rw}},
+                                     {{AccessType::user, "gone"}},
+                                     true}));
   return v;
 }
 
