@@ -24,20 +24,14 @@ using engine::ShareRow;
 using engine::ShareTypeRow;
 
 struct Store::Dbs {
-  lmdb::Dbi share_types, share_types_by_name, shares, shares_by_type, share_instances,
-      project_shares, access_groups, access_groups_by_name, access_group_entries, project_groups,
-      entries_by_identity, share_access_map, rules_by_share, rules_by_identity, mappings,
-      group_shares, share_groups, effective_rules, outbox;
+  lmdb::Dbi shares;   // share_data
+  lmdb::Dbi groups;   // group_data
+  lmdb::Dbi lookups;  // lookups
   std::vector<std::pair<std::string, lmdb::Dbi>> all;  // in database_names() order
 };
 
 const std::vector<std::string>& Store::database_names() {
-  static const std::vector<std::string> names = {
-      "access_group_entries", "access_groups", "access_groups_by_name", "effective_rules",
-      "entries_by_identity", "group_shares", "outbox", "project_groups", "project_shares",
-      "rules_by_identity", "rules_by_share", "share_access_group_mapping", "share_access_map",
-      "share_groups", "share_instances", "share_types", "share_types_by_name", "shares",
-      "shares_by_type"};
+  static const std::vector<std::string> names = {"group_data", "lookups", "share_data"};
   return names;
 }
 
@@ -54,29 +48,132 @@ Store Store::open(lmdb::Env& env, StoreOptions options) {
     }
     throw std::logic_error("no projection database " + std::string(name));
   };
-  dbs->share_types = get("share_types");
-  dbs->share_types_by_name = get("share_types_by_name");
-  dbs->shares = get("shares");
-  dbs->shares_by_type = get("shares_by_type");
-  dbs->share_instances = get("share_instances");
-  dbs->project_shares = get("project_shares");
-  dbs->access_groups = get("access_groups");
-  dbs->access_groups_by_name = get("access_groups_by_name");
-  dbs->access_group_entries = get("access_group_entries");
-  dbs->project_groups = get("project_groups");
-  dbs->entries_by_identity = get("entries_by_identity");
-  dbs->share_access_map = get("share_access_map");
-  dbs->rules_by_share = get("rules_by_share");
-  dbs->rules_by_identity = get("rules_by_identity");
-  dbs->mappings = get("share_access_group_mapping");
-  dbs->group_shares = get("group_shares");
-  dbs->share_groups = get("share_groups");
-  dbs->effective_rules = get("effective_rules");
-  dbs->outbox = get("outbox");
+  dbs->shares = get("share_data");
+  dbs->groups = get("group_data");
+  dbs->lookups = get("lookups");
   return Store(std::move(dbs), std::make_shared<const StoreOptions>(std::move(options)));
 }
 
 namespace {
+
+// ---- keys -----------------------------------------------------------------------------------
+//
+// Ids that Agate makes (UUIDs) appear in keys as id_component()s: 17 bytes that sort as the ids.
+// share_data and group_data keys start with the owner's id component, then one tag byte, then
+// the tag's part: every key of one share (or group) shares that prefix, so what one event writes
+// for it lands in one stretch of the B-tree. A share's row, tag 0 with nothing after, comes first.
+// lookups keys start with one tag byte.
+
+enum class ShareTag : char {
+  row = 0,       // -> ShareRecord (the ShareRow and the rule count)
+  instance = 1,  // + instance id -> InstanceRow
+  group = 2,     // + group id -> MappingRow
+  denied = 3,    // + 8-byte big-endian denied_version + identity key -> "" (denied, not purged)
+  rule = 4,      // + identity key -> RuleRecord (effective rule and/or direct rule)
+};
+
+enum class GroupTag : char {
+  share = 0,     // + share id -> MappingRow
+  identity = 1,  // + identity key -> id(entry id)
+  entry = 2,     // + entry id -> EntryRow
+};
+
+enum class Lookup : char {
+  group = 'G',           // + group id -> GroupRow (with entry_count and share_count)
+  shares_by_type = 'b',  // + share type id + share id -> ""
+  group_name = 'g',      // + key(project id, group name) -> group id (text)
+  instance = 'i',        // + instance id -> share id (text)
+  mapping = 'm',         // + mapping id -> id(share id) id(group id)
+  type_name = 'n',       // + share type name -> share type id (text)
+  outbox = 'o',          // + instance id -> id(share id) u64(desired version)
+  project_groups = 'p',  // + key_prefix(project id) + group id -> ""
+  project_shares = 'q',  // + key_prefix(project id) + share id -> ""
+  rule = 'r',            // + rule id -> id(share id) str(identity key)
+  share_type = 't',      // + share type id -> ShareTypeRow
+};
+
+std::string owned_key(std::string_view owner, char tag, std::string_view rest) {
+  std::string k = id_component(owner);
+  k.reserve(k.size() + 1 + rest.size());
+  k.push_back(tag);
+  k.append(rest);
+  return k;
+}
+
+std::string share_key(std::string_view share_id, ShareTag tag, std::string_view rest = {}) {
+  return owned_key(share_id, static_cast<char>(tag), rest);
+}
+
+std::string group_key(std::string_view group_id, GroupTag tag, std::string_view rest = {}) {
+  return owned_key(group_id, static_cast<char>(tag), rest);
+}
+
+// lookups: the tag, then `a` as bytes, then `id` (if any) as an id component.
+std::string lookup_key(Lookup tag, std::string_view a, std::optional<std::string_view> id = {}) {
+  std::string k(1, static_cast<char>(tag));
+  k.append(a);
+  if (id) k.append(id_component(*id));
+  return k;
+}
+
+// lookups: the tag, then an id.
+std::string lookup_id(Lookup tag, std::string_view id) { return lookup_key(tag, {}, id); }
+
+std::string shares_by_type_key(std::string_view type_id, std::string_view share_id) {
+  return lookup_key(Lookup::shares_by_type, id_component(type_id), share_id);
+}
+
+// project_shares or project_groups: every key of one project if `id` is nullopt.
+std::string project_key(Lookup tag, std::string_view project_id,
+                        std::optional<std::string_view> id = {}) {
+  return lookup_key(tag, key_prefix(project_id), id);
+}
+
+std::string group_name_key(std::string_view project_id, std::string_view name) {
+  return lookup_key(Lookup::group_name, key(project_id, name));
+}
+
+std::string denied_key(std::string_view share_id, std::uint64_t version,
+                       std::string_view identity) {
+  std::string rest;
+  append_be64(rest, version);
+  rest.append(identity);
+  return share_key(share_id, ShareTag::denied, rest);
+}
+
+// What a rule id points to: its share and the identity key of its record.
+std::string rule_pointer_value(std::string_view share_id, std::string_view identity) {
+  std::string v;
+  RowWriter(v).id(share_id).str(identity);
+  return v;
+}
+
+// What a mapping id points to: its share and its group.
+std::string mapping_pointer_value(std::string_view share_id, std::string_view group_id) {
+  std::string v;
+  RowWriter(v).id(share_id).id(group_id);
+  return v;
+}
+
+std::string outbox_value(std::string_view share_id, std::uint64_t version) {
+  std::string v;
+  RowWriter(v).id(share_id).u64(version);
+  return v;
+}
+
+OutboxEntry outbox_entry(std::string_view instance_id, std::string_view value) {
+  RowReader r(value, "outbox");
+  OutboxEntry e;
+  e.instance_id = std::string(instance_id);
+  e.share_id = r.id();
+  e.desired_version = r.u64();
+  r.finish();
+  return e;
+}
+
+RuleIdentity identity_of(events::AccessType type, std::string_view access_to) {
+  return {type, engine::rule_identity(type, access_to)};
+}
 
 // Row access inside one transaction.
 class Rows {
@@ -88,13 +185,6 @@ class Rows {
     auto v = dbi.get(t, k);
     if (!v) return std::nullopt;
     return decode<T>(*v);
-  }
-
-  template <typename T>
-  T must(lmdb::Dbi dbi, std::string_view k, std::string_view what) const {
-    auto row = get<T>(dbi, k);
-    if (!row) throw ApplyError(fmt::format("{} {} does not exist", what, k));
-    return std::move(*row);
   }
 
   std::optional<std::string> get_text(lmdb::Dbi dbi, std::string_view k) const {
@@ -119,6 +209,34 @@ class Rows {
     }
   }
 
+  // Like scan(), with the key given to fn without `prefix`.
+  void scan_rest(lmdb::Dbi dbi, std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    scan(dbi, prefix, [&](std::string_view k, std::string_view v) {
+      return fn(k.substr(prefix.size()), v);
+    });
+  }
+
+  // Calls fn(ShareRecord bytes) for every share, in share_data's key order (the ids' order),
+  // until fn returns false: it reads each share's first key, its row, then seeks past the
+  // share's other keys.
+  void each_share_row(const std::function<bool(std::string_view)>& fn) const {
+    auto cursor = lmdb::Cursor::open(t, d.shares);
+    std::string_view k, v;
+    bool found = cursor.get(k, v, MDB_FIRST);
+    while (found) {
+      std::string_view rest = k;
+      take_id_component(rest);
+      if (rest.empty()) throw RowCorrupt("corrupt key: no tag after the share id");
+      if (rest.size() == 1 && rest[0] == static_cast<char>(ShareTag::row) && !fn(v)) return;
+      std::string next(k.substr(0, k.size() - rest.size()));
+      next.push_back('\xff');  // past every tag of this share
+      std::string_view seek = next;
+      found = cursor.get(seek, v, MDB_SET_RANGE);
+      k = seek;
+    }
+  }
+
   // The keys under `prefix` (collected first, so the caller may then change the database).
   std::vector<std::string> keys(lmdb::Dbi dbi, std::string_view prefix) const {
     std::vector<std::string> out;
@@ -129,29 +247,54 @@ class Rows {
     return out;
   }
 
+  // ---- typed access ----
+
+  std::optional<ShareRecord> share(std::string_view id) const {
+    return get<ShareRecord>(d.shares, share_key(id, ShareTag::row));
+  }
+  std::optional<InstanceRow> instance(std::string_view share_id, std::string_view id) const {
+    return get<InstanceRow>(d.shares, share_key(share_id, ShareTag::instance, id_component(id)));
+  }
+  std::optional<GroupRow> group(std::string_view id) const {
+    return get<GroupRow>(d.lookups, lookup_id(Lookup::group, id));
+  }
+  std::optional<ShareTypeRow> share_type(std::string_view id) const {
+    return get<ShareTypeRow>(d.lookups, lookup_id(Lookup::share_type, id));
+  }
+  std::optional<RuleRecord> rule_record(std::string_view share_id,
+                                        std::string_view identity) const {
+    return get<RuleRecord>(d.shares, share_key(share_id, ShareTag::rule, identity));
+  }
+  // The share and identity key of a rule id, if the rule exists.
+  std::optional<std::pair<std::string, std::string>> rule_pointer(std::string_view rule_id) const {
+    auto v = d.lookups.get(t, lookup_id(Lookup::rule, rule_id));
+    if (!v) return std::nullopt;
+    RowReader r(*v, "rule pointer");
+    auto share_id = r.id();
+    auto identity = r.str();
+    r.finish();
+    return std::pair{std::move(share_id), std::move(identity)};
+  }
+  std::optional<RuleRow> rule(std::string_view rule_id) const {
+    auto p = rule_pointer(rule_id);
+    if (!p) return std::nullopt;
+    auto record = rule_record(p->first, p->second);
+    if (!record || !record->direct || record->direct->id != rule_id) return std::nullopt;
+    return std::move(record->direct);
+  }
+  std::optional<MappingRow> mapping(std::string_view mapping_id) const {
+    auto v = d.lookups.get(t, lookup_id(Lookup::mapping, mapping_id));
+    if (!v) return std::nullopt;
+    RowReader r(*v, "mapping pointer");
+    const auto share_id = r.id();
+    const auto group_id = r.id();
+    r.finish();
+    return get<MappingRow>(d.shares, share_key(share_id, ShareTag::group, id_component(group_id)));
+  }
+
   const Store::Dbs& d;
   const lmdb::Txn& t;
 };
-
-std::string outbox_value(std::string_view share_id, std::uint64_t version) {
-  std::string v;
-  RowWriter(v).str(share_id).u64(version);
-  return v;
-}
-
-OutboxEntry outbox_entry(std::string_view instance_id, std::string_view value) {
-  RowReader r(value, "outbox");
-  OutboxEntry e;
-  e.instance_id = std::string(instance_id);
-  e.share_id = r.str();
-  e.desired_version = r.u64();
-  r.finish();
-  return e;
-}
-
-RuleIdentity identity_of(events::AccessType type, std::string_view access_to) {
-  return {type, engine::rule_identity(type, access_to)};
-}
 
 // ---- the fold -------------------------------------------------------------------------------
 
@@ -163,18 +306,20 @@ class Applier {
   void operator()(const events::ShareTypeCreated& b) {
     ShareTypeRow row{b.share_type_id, e_.project_id, b.name, b.description, b.is_public,
                      b.extra_specs, e_.time_micros};
-    r_.put(d_.share_types, row.id, encode(row));
-    r_.put(d_.share_types_by_name, row.name, row.id);
+    r_.put(d_.lookups, lookup_id(Lookup::share_type, row.id), encode(row));
+    r_.put(d_.lookups, lookup_key(Lookup::type_name, row.name), row.id);
   }
 
   void operator()(const events::ShareTypeDeleted& b) {
-    auto row = r_.must<ShareTypeRow>(d_.share_types, b.share_type_id, "share type");
-    r_.del(d_.share_types_by_name, row.name);
-    r_.del(d_.share_types, row.id);
+    auto row = r_.share_type(b.share_type_id);
+    if (!row) throw missing("share type", b.share_type_id);
+    r_.del(d_.lookups, lookup_key(Lookup::type_name, row->name));
+    r_.del(d_.lookups, lookup_id(Lookup::share_type, row->id));
   }
 
   void operator()(const events::ShareCreated& b) {
-    ShareRow share;
+    ShareRecord record;
+    ShareRow& share = record.row;
     share.id = b.share_id;
     share.project_id = e_.project_id;
     share.user_id = e_.user_id;
@@ -197,67 +342,64 @@ class Applier {
       row.status = in.status;
       row.export_locations = in.export_locations;
       row.created_at = e_.time_micros;
-      r_.put(d_.share_instances, row.id, encode(row));
+      put_instance(row);
+      r_.put(d_.lookups, lookup_id(Lookup::instance, row.id), share.id);
     }
-    r_.put(d_.shares, share.id, encode(share));
-    r_.put(d_.shares_by_type, key(share.share_type_id, share.id), "");
-    r_.put(d_.project_shares, key(share.project_id, share.id), "");
+    put_share(record);
+    r_.put(d_.lookups, shares_by_type_key(share.share_type_id, share.id), "");
+    r_.put(d_.lookups, project_key(Lookup::project_shares, share.project_id, share.id), "");
   }
 
   void operator()(const events::ShareStatusChanged& b) {
     auto share = must_share(b.share_id);
-    share.status = b.status;
-    share.updated_at = e_.time_micros;
-    r_.put(d_.shares, share.id, encode(share));
+    share.row.status = b.status;
+    share.row.updated_at = e_.time_micros;
+    put_share(share);
     for (const auto& s : b.instances) {
-      auto in = r_.must<InstanceRow>(d_.share_instances, s.instance_id, "share instance");
+      auto in = must_instance(share.row.id, s.instance_id);
       in.status = s.status;
       in.updated_at = e_.time_micros;
-      r_.put(d_.share_instances, in.id, encode(in));
+      put_instance(in);
     }
   }
 
   void operator()(const events::ShareDeleted& b) {
-    auto share = must_share(b.share_id);
-    for (const auto& k : r_.keys(d_.rules_by_share, key_prefix(share.id))) {
-      const auto rule_id = last_component(k, 2);
-      auto rule = r_.must<RuleRow>(d_.share_access_map, rule_id, "access rule");
-      remove_rule_rows(rule);
-    }
-    for (const auto& k : r_.keys(d_.share_groups, key_prefix(share.id))) {
-      auto mapping_id = *r_.get_text(d_.share_groups, k);
-      auto mapping = r_.must<MappingRow>(d_.mappings, mapping_id, "access group mapping");
-      remove_mapping_rows(mapping);
-    }
-    for (const auto& k : r_.keys(d_.effective_rules, key_prefix(share.id))) {
-      r_.del(d_.effective_rules, k);
-    }
+    const auto share = must_share(b.share_id).row;
+    std::vector<std::string> rule_ids;
+    r_.scan(d_.shares, share_key(share.id, ShareTag::rule), [&](auto, std::string_view v) {
+      if (auto record = decode<RuleRecord>(v); record.direct) rule_ids.push_back(record.direct->id);
+      return true;
+    });
+    for (const auto& id : rule_ids) r_.del(d_.lookups, lookup_id(Lookup::rule, id));
+    for (const auto& mapping : mappings_of_share(share.id)) remove_mapping_rows(mapping);
     for (const auto& id : share.instance_ids) {
-      r_.del(d_.share_instances, id);
+      r_.del(d_.lookups, lookup_id(Lookup::instance, id));
       // TODO(dispatcher): tell the back end to drop the exports of a deleted share.
-      r_.del(d_.outbox, id);
+      r_.del(d_.lookups, lookup_id(Lookup::outbox, id));
     }
-    r_.del(d_.shares_by_type, key(share.share_type_id, share.id));
-    r_.del(d_.project_shares, key(share.project_id, share.id));
-    r_.del(d_.shares, share.id);
+    r_.del(d_.lookups, shares_by_type_key(share.share_type_id, share.id));
+    r_.del(d_.lookups, project_key(Lookup::project_shares, share.project_id, share.id));
+    // The row, instances, rules, effective rules and what mappings remain: the whole prefix.
+    for (const auto& k : r_.keys(d_.shares, id_component(share.id))) r_.del(d_.shares, k);
   }
 
   void operator()(const events::AccessGroupCreated& b) {
     GroupRow row{b.group_id, e_.project_id, b.name, b.description, b.access_type,
                  e_.time_micros, 0, 0, 0};
-    r_.put(d_.access_groups, row.id, encode(row));
-    r_.put(d_.access_groups_by_name, key(row.project_id, row.name), row.id);
-    r_.put(d_.project_groups, key(row.project_id, row.id), "");
+    put_group(row);
+    r_.put(d_.lookups, group_name_key(row.project_id, row.name), row.id);
+    r_.put(d_.lookups, project_key(Lookup::project_groups, row.project_id, row.id), "");
   }
 
   void operator()(const events::AccessGroupUpdated& b) {
     auto group = must_group(b.group_id);
-    r_.del(d_.access_groups_by_name, key(group.project_id, group.name));
+    r_.del(d_.lookups, group_name_key(group.project_id, group.name));
     group.name = b.name;
     group.description = b.description;
     group.updated_at = e_.time_micros;
-    r_.put(d_.access_groups, group.id, encode(group));
-    r_.put(d_.access_groups_by_name, key(group.project_id, group.name), group.id);
+    put_group(group);
+    r_.put(d_.lookups, group_name_key(group.project_id, group.name),
+           group.id);
   }
 
   void operator()(const events::AccessGroupDeleted& b) {
@@ -266,15 +408,11 @@ class Applier {
       throw ApplyError(fmt::format("access group {} is deleted while attached to {} shares",
                                    group.id, group.share_count));
     }
-    for (const auto& k : r_.keys(d_.access_group_entries, key_prefix(group.id))) {
-      r_.del(d_.access_group_entries, k);
-    }
-    for (const auto& k : r_.keys(d_.entries_by_identity, key_prefix(group.id))) {
-      r_.del(d_.entries_by_identity, k);
-    }
-    r_.del(d_.access_groups_by_name, key(group.project_id, group.name));
-    r_.del(d_.project_groups, key(group.project_id, group.id));
-    r_.del(d_.access_groups, group.id);
+    // The row, entries and identity index: the whole prefix.
+    for (const auto& k : r_.keys(d_.groups, id_component(group.id))) r_.del(d_.groups, k);
+    r_.del(d_.lookups, lookup_id(Lookup::group, group.id));
+    r_.del(d_.lookups, group_name_key(group.project_id, group.name));
+    r_.del(d_.lookups, project_key(Lookup::project_groups, group.project_id, group.id));
   }
 
   void operator()(const events::EntryAdded& b) {
@@ -282,10 +420,12 @@ class Applier {
     EntryRow entry{b.entry_id, group.id, group.access_type, b.access_to, b.access_level,
                    e_.time_micros};
     const auto id = identity_of(group.access_type, b.access_to);
-    r_.put(d_.access_group_entries, key(group.id, entry.id), encode(entry));
-    r_.put(d_.entries_by_identity, key(group.id, identity_key(id)), entry.id);
+    r_.put(d_.groups, group_key(group.id, GroupTag::entry, id_component(entry.id)), encode(entry));
+    std::string entry_id;
+    RowWriter(entry_id).id(entry.id);
+    r_.put(d_.groups, group_key(group.id, GroupTag::identity, identity_key(id)), entry_id);
     ++group.entry_count;
-    r_.put(d_.access_groups, group.id, encode(group));
+    put_group(group);
     const auto source = RuleSource::group(group.id, entry.id);
     for (const auto& share_id : shares_of(group.id)) {
       auto share = must_share(share_id);
@@ -295,14 +435,15 @@ class Applier {
 
   void operator()(const events::EntryRemoved& b) {
     auto group = must_group(b.group_id);
-    const auto entry_key = key(group.id, b.entry_id);
-    auto entry = r_.must<EntryRow>(d_.access_group_entries, entry_key, "access group entry");
-    const auto id = identity_of(entry.access_type, entry.access_to);
-    r_.del(d_.access_group_entries, entry_key);
-    r_.del(d_.entries_by_identity, key(group.id, identity_key(id)));
+    const auto entry_key = group_key(group.id, GroupTag::entry, id_component(b.entry_id));
+    auto entry = r_.get<EntryRow>(d_.groups, entry_key);
+    if (!entry) throw missing("access group entry", b.entry_id);
+    const auto id = identity_of(entry->access_type, entry->access_to);
+    r_.del(d_.groups, entry_key);
+    r_.del(d_.groups, group_key(group.id, GroupTag::identity, identity_key(id)));
     --group.entry_count;
-    r_.put(d_.access_groups, group.id, encode(group));
-    const auto source = RuleSource::group(group.id, entry.id);
+    put_group(group);
+    const auto source = RuleSource::group(group.id, entry->id);
     for (const auto& share_id : shares_of(group.id)) {
       auto share = must_share(share_id);
       if (revoke(share, id, source) == SetChange::removed) bump(share);
@@ -311,53 +452,73 @@ class Applier {
 
   void operator()(const events::RuleAllowed& b) {
     auto share = must_share(b.share_id);
-    RuleRow rule{b.rule_id,  b.share_id,     b.access_type, b.access_to, b.access_level,
-                 b.metadata, e_.time_micros, 0,             0};
     const auto id = identity_of(b.access_type, b.access_to);
-    r_.put(d_.share_access_map, rule.id, encode(rule));
-    r_.put(d_.rules_by_share, key(share.id, rule.id), "");
-    r_.put(d_.rules_by_identity, key(share.id, identity_key(id)), rule.id);
-    if (grant(share, id, b.access_level, RuleSource::direct(rule.id)) == SetChange::added) {
+    const auto k = share_key(share.row.id, ShareTag::rule, identity_key(id));
+    auto record = r_.get<RuleRecord>(d_.shares, k).value_or(RuleRecord{});
+    if (record.direct) {
+      throw ApplyError(fmt::format("access rule {} allows {}:{} on share {}, which access rule {} "
+                                   "already does",
+                                   b.rule_id, events::to_string(id.access_type), id.identity,
+                                   share.row.id, record.direct->id));
+    }
+    record.direct = RuleRow{b.rule_id,  b.share_id,     b.access_type, b.access_to, b.access_level,
+                            b.metadata, e_.time_micros, 0,             0};
+    const auto change =
+        grant(share, record.effective, id, b.access_level, RuleSource::direct(b.rule_id));
+    r_.put(d_.shares, k, encode(record));
+    r_.put(d_.lookups, lookup_id(Lookup::rule, b.rule_id),
+           rule_pointer_value(share.row.id, identity_key(id)));
+    ++share.rule_count;
+    if (change == SetChange::added) {
       bump(share);
+    } else {
+      put_share(share);
     }
   }
 
   void operator()(const events::RuleDenied& b) {
     auto share = must_share(b.share_id);
-    auto rule = r_.must<RuleRow>(d_.share_access_map, b.rule_id, "access rule");
+    auto [k, record] = must_rule(b.rule_id, share.row.id);
+    auto& rule = *record.direct;
     if (rule.denied_version != 0) return;
     const auto id = identity_of(rule.access_type, rule.access_to);
-    if (revoke(share, id, RuleSource::direct(rule.id)) == SetChange::removed) bump(share);
+    if (engine::revoke(record.effective, RuleSource::direct(rule.id)) == SetChange::removed) {
+      bump(share);
+    }
     // The row stays until every instance has applied a version without the rule.
-    rule.denied_version = std::max<std::uint64_t>(share.desired_version, 1);
+    rule.denied_version = std::max<std::uint64_t>(share.row.desired_version, 1);
     rule.updated_at = e_.time_micros;
-    r_.put(d_.share_access_map, rule.id, encode(rule));
+    r_.put(d_.shares, k, encode(record));
+    r_.put(d_.shares, denied_key(share.row.id, rule.denied_version, identity_key(id)), "");
     purge_denied_rules(share);
   }
 
   void operator()(const events::RuleMetadataSet& b) {
-    auto rule = r_.must<RuleRow>(d_.share_access_map, b.rule_id, "access rule");
-    for (const auto& [k, v] : b.metadata) rule.metadata.insert_or_assign(k, v);
-    rule.updated_at = e_.time_micros;
-    r_.put(d_.share_access_map, rule.id, encode(rule));
+    auto [k, record] = must_rule(b.rule_id);
+    auto& metadata = record.direct->metadata;
+    for (const auto& [key, value] : b.metadata) metadata.insert_or_assign(key, value);
+    record.direct->updated_at = e_.time_micros;
+    r_.put(d_.shares, k, encode(record));
   }
 
   void operator()(const events::RuleMetadataUnset& b) {
-    auto rule = r_.must<RuleRow>(d_.share_access_map, b.rule_id, "access rule");
-    for (const auto& k : b.keys) rule.metadata.erase(k);
-    rule.updated_at = e_.time_micros;
-    r_.put(d_.share_access_map, rule.id, encode(rule));
+    auto [k, record] = must_rule(b.rule_id);
+    for (const auto& key : b.keys) record.direct->metadata.erase(key);
+    record.direct->updated_at = e_.time_micros;
+    r_.put(d_.shares, k, encode(record));
   }
 
   void operator()(const events::GroupAttached& b) {
     auto share = must_share(b.share_id);
     auto group = must_group(b.group_id);
-    MappingRow mapping{b.mapping_id, share.id, group.id, e_.time_micros};
-    r_.put(d_.mappings, mapping.id, encode(mapping));
-    r_.put(d_.group_shares, key(group.id, share.id), mapping.id);
-    r_.put(d_.share_groups, key(share.id, group.id), mapping.id);
+    MappingRow mapping{b.mapping_id, share.row.id, group.id, e_.time_micros};
+    const auto row = encode(mapping);
+    r_.put(d_.shares, share_key(share.row.id, ShareTag::group, id_component(group.id)), row);
+    r_.put(d_.groups, group_key(group.id, GroupTag::share, id_component(share.row.id)), row);
+    r_.put(d_.lookups, lookup_id(Lookup::mapping, mapping.id),
+           mapping_pointer_value(share.row.id, group.id));
     ++group.share_count;
-    r_.put(d_.access_groups, group.id, encode(group));
+    put_group(group);
     bool changed = false;
     for (const auto& entry : entries_of(group.id)) {
       const auto id = identity_of(entry.access_type, entry.access_to);
@@ -369,12 +530,17 @@ class Applier {
 
   void operator()(const events::GroupDetached& b) {
     auto share = must_share(b.share_id);
-    auto mapping = r_.must<MappingRow>(d_.mappings, b.mapping_id, "access group mapping");
-    remove_mapping_rows(mapping);
+    auto mapping = r_.mapping(b.mapping_id);
+    if (!mapping) throw missing("access group mapping", b.mapping_id);
+    if (mapping->share_id != share.row.id) {
+      throw ApplyError(fmt::format("access group mapping {} is of share {}, not of share {}",
+                                   mapping->id, mapping->share_id, share.row.id));
+    }
+    remove_mapping_rows(*mapping);
     bool changed = false;
-    for (const auto& entry : entries_of(mapping.group_id)) {
+    for (const auto& entry : entries_of(mapping->group_id)) {
       const auto id = identity_of(entry.access_type, entry.access_to);
-      changed |= revoke(share, id, RuleSource::group(mapping.group_id, entry.id)) ==
+      changed |= revoke(share, id, RuleSource::group(mapping->group_id, entry.id)) ==
                  SetChange::removed;
     }
     if (changed) bump(share);
@@ -382,8 +548,8 @@ class Applier {
 
   void operator()(const events::AccessSyncRequested& b) {
     auto share = must_share(b.share_id);
-    for (const auto& id : share.instance_ids) {
-      auto in = r_.must<InstanceRow>(d_.share_instances, id, "share instance");
+    for (const auto& id : share.row.instance_ids) {
+      auto in = must_instance(share.row.id, id);
       if (in.host.empty()) continue;
       // A retry of everything: errors are forgotten until the back end reports again.
       in.sync_requested = true;
@@ -391,13 +557,16 @@ class Applier {
       in.status_message.clear();
       in.failures.clear();
       in.updated_at = e_.time_micros;
-      r_.put(d_.share_instances, in.id, encode(in));
-      r_.put(d_.outbox, in.id, outbox_value(share.id, share.desired_version));
+      put_instance(in);
+      r_.put(d_.lookups, lookup_id(Lookup::outbox, in.id),
+             outbox_value(share.row.id, share.row.desired_version));
     }
   }
 
   void operator()(const events::DriverOutcome& b) {
-    auto in = r_.must<InstanceRow>(d_.share_instances, b.instance_id, "share instance");
+    auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, b.instance_id));
+    if (!share_id) throw missing("share instance", b.instance_id);
+    auto in = must_instance(*share_id, b.instance_id);
     // A stale outcome (for an older version than one already recorded) changes nothing.
     if (b.applied_version < in.applied_version) return;
     auto share = must_share(in.share_id);
@@ -425,25 +594,76 @@ class Applier {
     }
     std::sort(in.access_keys.begin(), in.access_keys.end(),
               [](const auto& a, const auto& b) { return a.rule < b.rule; });
-    if (b.applied_version >= share.desired_version) {
+    if (b.applied_version >= share.row.desired_version) {
       in.sync_requested = false;
-      r_.del(d_.outbox, in.id);
+      r_.del(d_.lookups, lookup_id(Lookup::outbox, in.id));
     }
     in.updated_at = e_.time_micros;
-    r_.put(d_.share_instances, in.id, encode(in));
+    put_instance(in);
     purge_denied_rules(share);
   }
 
  private:
-  ShareRow must_share(std::string_view id) { return r_.must<ShareRow>(d_.shares, id, "share"); }
+  static ApplyError missing(std::string_view what, std::string_view id) {
+    return ApplyError(fmt::format("{} {} does not exist", what, id));
+  }
+
+  ShareRecord must_share(std::string_view id) {
+    auto share = r_.share(id);
+    if (!share) throw missing("share", id);
+    return std::move(*share);
+  }
   GroupRow must_group(std::string_view id) {
-    return r_.must<GroupRow>(d_.access_groups, id, "access group");
+    auto group = r_.group(id);
+    if (!group) throw missing("access group", id);
+    return std::move(*group);
+  }
+  InstanceRow must_instance(std::string_view share_id, std::string_view id) {
+    auto in = r_.instance(share_id, id);
+    if (!in) throw missing("share instance", id);
+    return std::move(*in);
+  }
+  // The key and record of a direct rule, which must exist (on `share_id`, if given).
+  std::pair<std::string, RuleRecord> must_rule(std::string_view rule_id,
+                                               std::string_view share_id = {}) {
+    auto p = r_.rule_pointer(rule_id);
+    if (!p) throw missing("access rule", rule_id);
+    if (!share_id.empty() && p->first != share_id) {
+      throw ApplyError(fmt::format("access rule {} is of share {}, not of share {}", rule_id,
+                                   p->first, share_id));
+    }
+    auto k = share_key(p->first, ShareTag::rule, p->second);
+    auto record = r_.get<RuleRecord>(d_.shares, k);
+    if (!record || !record->direct || record->direct->id != rule_id) {
+      throw missing("access rule", rule_id);
+    }
+    return {std::move(k), std::move(*record)};
+  }
+
+  void put_share(const ShareRecord& share) {
+    r_.put(d_.shares, share_key(share.row.id, ShareTag::row), encode(share));
+  }
+  void put_instance(const InstanceRow& in) {
+    r_.put(d_.shares, share_key(in.share_id, ShareTag::instance, id_component(in.id)), encode(in));
+  }
+  void put_group(const GroupRow& group) {
+    r_.put(d_.lookups, lookup_id(Lookup::group, group.id), encode(group));
   }
 
   std::vector<std::string> shares_of(std::string_view group_id) {
     std::vector<std::string> out;
-    r_.scan(d_.group_shares, key_prefix(group_id), [&](std::string_view k, std::string_view) {
-      out.emplace_back(last_component(k, 2));
+    r_.scan_rest(d_.groups, group_key(group_id, GroupTag::share),
+                 [&](std::string_view rest, std::string_view) {
+                   out.push_back(take_id_component(rest));
+                   return true;
+                 });
+    return out;
+  }
+
+  std::vector<MappingRow> mappings_of_share(std::string_view share_id) {
+    std::vector<MappingRow> out;
+    r_.scan(d_.shares, share_key(share_id, ShareTag::group), [&](auto, std::string_view v) {
+      out.push_back(decode<MappingRow>(v));
       return true;
     });
     return out;
@@ -451,85 +671,109 @@ class Applier {
 
   std::vector<EntryRow> entries_of(std::string_view group_id) {
     std::vector<EntryRow> out;
-    r_.scan(d_.access_group_entries, key_prefix(group_id),
-            [&](std::string_view, std::string_view v) {
-              out.push_back(decode<EntryRow>(v));
-              return true;
-            });
+    r_.scan(d_.groups, group_key(group_id, GroupTag::entry), [&](auto, std::string_view v) {
+      out.push_back(decode<EntryRow>(v));
+      return true;
+    });
     return out;
   }
 
-  SetChange grant(const ShareRow& share, const RuleIdentity& id, events::AccessLevel level,
-                  const RuleSource& source) {
-    const auto k = key(share.id, identity_key(id));
-    auto rule = r_.get<EffectiveRule>(d_.effective_rules, k);
-    auto change = engine::grant(rule, id, level, source, share.desired_version + 1);
+  // Grants `id` from `source` on the share, in the stored effective rule `rule` (updated in
+  // place; the caller stores it). Throws ApplyError on a conflict.
+  SetChange grant(const ShareRecord& share, std::optional<EffectiveRule>& rule,
+                  const RuleIdentity& id, events::AccessLevel level, const RuleSource& source) {
+    auto change = engine::grant(rule, id, level, source, share.row.desired_version + 1);
     if (!change) {
       throw ApplyError(fmt::format("{} grants {}:{} at another level than {} on share {}",
                                    engine::describe(source), events::to_string(id.access_type),
                                    id.identity, engine::describe(change.error().existing_source),
-                                   share.id));
+                                   share.row.id));
     }
-    r_.put(d_.effective_rules, k, encode(*rule));
     return *change;
   }
 
-  SetChange revoke(const ShareRow& share, const RuleIdentity& id, const RuleSource& source) {
-    const auto k = key(share.id, identity_key(id));
-    auto rule = r_.get<EffectiveRule>(d_.effective_rules, k);
-    const auto change = engine::revoke(rule, source);
-    if (rule) {
-      r_.put(d_.effective_rules, k, encode(*rule));
+  // The same, reading and writing the share's record for `id`.
+  SetChange grant(const ShareRecord& share, const RuleIdentity& id, events::AccessLevel level,
+                  const RuleSource& source) {
+    const auto k = share_key(share.row.id, ShareTag::rule, identity_key(id));
+    auto record = r_.get<RuleRecord>(d_.shares, k).value_or(RuleRecord{});
+    const auto change = grant(share, record.effective, id, level, source);
+    r_.put(d_.shares, k, encode(record));
+    return change;
+  }
+
+  SetChange revoke(const ShareRecord& share, const RuleIdentity& id, const RuleSource& source) {
+    const auto k = share_key(share.row.id, ShareTag::rule, identity_key(id));
+    auto record = r_.get<RuleRecord>(d_.shares, k);
+    if (!record) return SetChange::none;
+    // Written even when the set did not change: the rule may have lost one of its sources.
+    const auto change = engine::revoke(record->effective, source);
+    if (record->empty()) {
+      r_.del(d_.shares, k);
     } else {
-      r_.del(d_.effective_rules, k);
+      r_.put(d_.shares, k, encode(*record));
     }
     return change;
   }
 
   // The share's effective set changed: a new desired version, and every instance that has a
-  // back end goes to the outbox.
-  void bump(ShareRow& share) {
-    ++share.desired_version;
-    r_.put(d_.shares, share.id, encode(share));
-    for (const auto& id : share.instance_ids) {
-      auto in = r_.get<InstanceRow>(d_.share_instances, id);
+  // back end goes to the outbox. Writes the share's record.
+  void bump(ShareRecord& share) {
+    ++share.row.desired_version;
+    put_share(share);
+    for (const auto& id : share.row.instance_ids) {
+      auto in = r_.instance(share.row.id, id);
       if (in && !in->host.empty()) {
-        r_.put(d_.outbox, id, outbox_value(share.id, share.desired_version));
+        r_.put(d_.lookups, lookup_id(Lookup::outbox, id),
+               outbox_value(share.row.id, share.row.desired_version));
       }
     }
-  }
-
-  void remove_rule_rows(const RuleRow& rule) {
-    r_.del(d_.rules_by_identity, key(rule.share_id, identity_key(identity_of(rule.access_type,
-                                                                            rule.access_to))));
-    r_.del(d_.rules_by_share, key(rule.share_id, rule.id));
-    r_.del(d_.share_access_map, rule.id);
   }
 
   void remove_mapping_rows(const MappingRow& mapping) {
     auto group = must_group(mapping.group_id);
     --group.share_count;
-    r_.put(d_.access_groups, group.id, encode(group));
-    r_.del(d_.group_shares, key(mapping.group_id, mapping.share_id));
-    r_.del(d_.share_groups, key(mapping.share_id, mapping.group_id));
-    r_.del(d_.mappings, mapping.id);
+    put_group(group);
+    r_.del(d_.groups, group_key(mapping.group_id, GroupTag::share, id_component(mapping.share_id)));
+    r_.del(d_.shares, share_key(mapping.share_id, ShareTag::group, id_component(mapping.group_id)));
+    r_.del(d_.lookups, lookup_id(Lookup::mapping, mapping.id));
   }
 
-  // Denied rules leave share_access_map once every instance with a back end has applied a
-  // version without them (Manila removes the rule when its last instance mapping goes).
-  void purge_denied_rules(const ShareRow& share) {
+  // Denied rules leave the share once every instance with a back end has applied a version
+  // without them (Manila removes the rule when its last instance mapping goes). The denied index
+  // is in version order, so this reads only the rules it removes and one key more.
+  void purge_denied_rules(ShareRecord& share) {
     std::uint64_t applied = UINT64_MAX;
-    for (const auto& id : share.instance_ids) {
-      auto in = r_.get<InstanceRow>(d_.share_instances, id);
+    for (const auto& id : share.row.instance_ids) {
+      auto in = r_.instance(share.row.id, id);
       if (in && !in->host.empty()) applied = std::min(applied, in->applied_version);
     }
-    std::vector<RuleRow> purge;
-    r_.scan(d_.rules_by_share, key_prefix(share.id), [&](std::string_view k, std::string_view) {
-      auto rule = r_.must<RuleRow>(d_.share_access_map, last_component(k, 2), "access rule");
-      if (rule.denied_version != 0 && rule.denied_version <= applied) purge.push_back(rule);
-      return true;
-    });
-    for (const auto& rule : purge) remove_rule_rows(rule);
+    std::vector<std::string> purge;  // rest of the denied keys: version + identity key
+    r_.scan_rest(d_.shares, share_key(share.row.id, ShareTag::denied),
+                 [&](std::string_view rest, std::string_view) {
+                   if (read_be64(rest) > applied) return false;
+                   purge.emplace_back(rest);
+                   return true;
+                 });
+    if (purge.empty()) return;
+    for (const auto& rest : purge) {
+      const auto k = share_key(share.row.id, ShareTag::rule, std::string_view(rest).substr(8));
+      auto record = r_.get<RuleRecord>(d_.shares, k);
+      if (!record || !record->direct || record->direct->denied_version == 0) {
+        throw ApplyError(fmt::format("share {} lists a denied access rule it does not hold",
+                                     share.row.id));
+      }
+      r_.del(d_.lookups, lookup_id(Lookup::rule, record->direct->id));
+      record->direct.reset();
+      if (record->empty()) {
+        r_.del(d_.shares, k);
+      } else {
+        r_.put(d_.shares, k, encode(*record));
+      }
+      r_.del(d_.shares, share_key(share.row.id, ShareTag::denied, rest));
+      --share.rule_count;
+    }
+    put_share(share);
   }
 
   Rows r_;
@@ -545,86 +789,103 @@ class TxnState final : public engine::State {
       : r_(dbs, txn), d_(dbs), options_(options) {}
 
   std::optional<ShareTypeRow> share_type(std::string_view id) const override {
-    return r_.get<ShareTypeRow>(d_.share_types, id);
+    return r_.share_type(id);
   }
   std::optional<ShareTypeRow> share_type_by_name(std::string_view name) const override {
-    auto id = r_.get_text(d_.share_types_by_name, name);
+    auto id = r_.get_text(d_.lookups, lookup_key(Lookup::type_name, name));
     return id ? share_type(*id) : std::nullopt;
   }
   bool share_type_in_use(std::string_view id) const override {
     bool used = false;
-    r_.scan(d_.shares_by_type, key_prefix(id), [&](auto, auto) { return !(used = true); });
+    r_.scan(d_.lookups, lookup_key(Lookup::shares_by_type, id_component(id)),
+            [&](auto, auto) { return !(used = true); });
     return used;
   }
   std::optional<ShareRow> share(std::string_view id) const override {
-    return r_.get<ShareRow>(d_.shares, id);
+    auto record = r_.share(id);
+    if (!record) return std::nullopt;
+    return std::move(record->row);
   }
   std::optional<InstanceRow> instance(std::string_view id) const override {
-    return r_.get<InstanceRow>(d_.share_instances, id);
+    auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, id));
+    return share_id ? r_.instance(*share_id, id) : std::nullopt;
   }
-  std::optional<GroupRow> group(std::string_view id) const override {
-    return r_.get<GroupRow>(d_.access_groups, id);
-  }
+  std::optional<GroupRow> group(std::string_view id) const override { return r_.group(id); }
   std::optional<std::string> group_id_by_name(std::string_view project_id,
                                               std::string_view name) const override {
-    return r_.get_text(d_.access_groups_by_name, key(project_id, name));
+    return r_.get_text(d_.lookups, group_name_key(project_id, name));
   }
   std::optional<EntryRow> entry(std::string_view group_id, std::string_view entry_id) const override {
-    return r_.get<EntryRow>(d_.access_group_entries, key(group_id, entry_id));
+    return r_.get<EntryRow>(d_.groups,
+                            group_key(group_id, GroupTag::entry, id_component(entry_id)));
   }
   std::optional<EntryRow> entry_by_identity(std::string_view group_id,
                                             std::string_view identity) const override {
     auto g = group(group_id);
     if (!g) return std::nullopt;
-    auto id = r_.get_text(d_.entries_by_identity,
-                          key(group_id, identity_key({g->access_type, std::string(identity)})));
-    return id ? entry(group_id, *id) : std::nullopt;
+    auto v = d_.groups.get(r_.t, group_key(group_id, GroupTag::identity,
+                                           identity_key({g->access_type, std::string(identity)})));
+    if (!v) return std::nullopt;
+    RowReader r(*v, "entry identity");
+    const auto entry_id = r.id();
+    r.finish();
+    return entry(group_id, entry_id);
   }
   void for_each_entry(std::string_view group_id,
                       const std::function<void(const EntryRow&)>& fn) const override {
-    r_.scan(d_.access_group_entries, key_prefix(group_id), [&](auto, std::string_view v) {
+    r_.scan(d_.groups, group_key(group_id, GroupTag::entry), [&](auto, std::string_view v) {
       fn(decode<EntryRow>(v));
       return true;
     });
   }
-  std::optional<RuleRow> rule(std::string_view rule_id) const override {
-    return r_.get<RuleRow>(d_.share_access_map, rule_id);
-  }
+  std::optional<RuleRow> rule(std::string_view rule_id) const override { return r_.rule(rule_id); }
   std::optional<RuleRow> rule_by_identity(std::string_view share_id,
                                           const RuleIdentity& k) const override {
-    auto id = r_.get_text(d_.rules_by_identity, key(share_id, identity_key(k)));
-    return id ? rule(*id) : std::nullopt;
+    auto record = r_.rule_record(share_id, identity_key(k));
+    if (!record) return std::nullopt;
+    return std::move(record->direct);
   }
   std::uint64_t rule_count(std::string_view share_id) const override {
-    std::uint64_t n = 0;
-    r_.scan(d_.rules_by_share, key_prefix(share_id), [&](auto, auto) { return ++n, true; });
-    return n;
+    auto record = r_.share(share_id);
+    return record ? record->rule_count : 0;
   }
+  // In rule id order.
   void for_each_rule(std::string_view share_id,
                      const std::function<void(const RuleRow&)>& fn) const override {
-    for (const auto& k : r_.keys(d_.rules_by_share, key_prefix(share_id))) {
-      if (auto row = rule(last_component(k, 2))) fn(*row);
-    }
+    std::vector<RuleRow> rules;
+    r_.scan(d_.shares, share_key(share_id, ShareTag::rule), [&](auto, std::string_view v) {
+      if (auto record = decode<RuleRecord>(v); record.direct) {
+        rules.push_back(std::move(*record.direct));
+      }
+      return true;
+    });
+    std::sort(rules.begin(), rules.end(),
+              [](const RuleRow& a, const RuleRow& b) { return a.id < b.id; });
+    for (const auto& rule : rules) fn(rule);
   }
   std::optional<MappingRow> mapping(std::string_view mapping_id) const override {
-    return r_.get<MappingRow>(d_.mappings, mapping_id);
+    return r_.mapping(mapping_id);
   }
   std::optional<MappingRow> mapping_of(std::string_view share_id,
                                        std::string_view group_id) const override {
-    auto id = r_.get_text(d_.share_groups, key(share_id, group_id));
-    return id ? mapping(*id) : std::nullopt;
+    return r_.get<MappingRow>(d_.shares,
+                              share_key(share_id, ShareTag::group, id_component(group_id)));
   }
+  // In group id order.
   void for_each_group_of_share(std::string_view share_id,
                                const std::function<void(const MappingRow&)>& fn) const override {
-    each_mapping(d_.share_groups, share_id, fn);
+    each_mapping(d_.shares, share_key(share_id, ShareTag::group), fn);
   }
+  // In share id order.
   void for_each_share_of_group(std::string_view group_id,
                                const std::function<void(const MappingRow&)>& fn) const override {
-    each_mapping(d_.group_shares, group_id, fn);
+    each_mapping(d_.groups, group_key(group_id, GroupTag::share), fn);
   }
   std::optional<EffectiveRule> effective_rule(std::string_view share_id,
                                               const RuleIdentity& k) const override {
-    return r_.get<EffectiveRule>(d_.effective_rules, key(share_id, identity_key(k)));
+    auto record = r_.rule_record(share_id, identity_key(k));
+    if (!record) return std::nullopt;
+    return std::move(record->effective);
   }
   bool backend_exists(std::string_view name) const override {
     return options_.backends.contains(name);
@@ -633,16 +894,14 @@ class TxnState final : public engine::State {
   const engine::Limits& limits() const override { return options_.limits; }
 
  private:
-  void each_mapping(lmdb::Dbi index, std::string_view prefix,
+  void each_mapping(lmdb::Dbi dbi, std::string_view prefix,
                     const std::function<void(const MappingRow&)>& fn) const {
-    std::vector<std::string> ids;
-    r_.scan(index, key_prefix(prefix), [&](auto, std::string_view v) {
-      ids.emplace_back(v);
+    std::vector<MappingRow> rows;  // collected first: fn may read the same database
+    r_.scan(dbi, prefix, [&](auto, std::string_view v) {
+      rows.push_back(decode<MappingRow>(v));
       return true;
     });
-    for (const auto& id : ids) {
-      if (auto m = mapping(id)) fn(*m);
-    }
+    for (const auto& m : rows) fn(m);
   }
 
   Rows r_;
@@ -664,7 +923,9 @@ std::unique_ptr<engine::State> Store::state(const lmdb::Txn& txn) const {
 // ---- queries --------------------------------------------------------------------------------
 
 std::optional<ShareRow> Store::share(const lmdb::Txn& txn, std::string_view id) const {
-  return Rows(*dbs_, txn).get<ShareRow>(dbs_->shares, id);
+  auto record = Rows(*dbs_, txn).share(id);
+  if (!record) return std::nullopt;
+  return std::move(record->row);
 }
 
 std::vector<ShareRow> Store::list_shares(const lmdb::Txn& txn, const ShareFilter& f,
@@ -682,17 +943,17 @@ std::vector<ShareRow> Store::list_shares(const lmdb::Txn& txn, const ShareFilter
     return out.size() < page.limit;
   };
   auto by_id = [&](std::string_view id) {
-    auto s = r.get<ShareRow>(dbs_->shares, id);
-    return s ? consider(*s) : true;
+    auto s = r.share(id);
+    return s ? consider(s->row) : true;
   };
   if (f.access_group_id) {
-    r.scan(dbs_->group_shares, key_prefix(*f.access_group_id),
-           [&](std::string_view k, auto) { return by_id(last_component(k, 2)); });
+    r.scan_rest(dbs_->groups, group_key(*f.access_group_id, GroupTag::share),
+                [&](std::string_view rest, auto) { return by_id(take_id_component(rest)); });
   } else if (f.project_id) {
-    r.scan(dbs_->project_shares, key_prefix(*f.project_id),
-           [&](std::string_view k, auto) { return by_id(last_component(k, 2)); });
+    r.scan_rest(dbs_->lookups, project_key(Lookup::project_shares, *f.project_id),
+                [&](std::string_view rest, auto) { return by_id(take_id_component(rest)); });
   } else {
-    r.scan(dbs_->shares, "", [&](auto, std::string_view v) { return consider(decode<ShareRow>(v)); });
+    r.each_share_row([&](std::string_view v) { return consider(decode<ShareRecord>(v).row); });
   }
   return out;
 }
@@ -701,22 +962,23 @@ std::vector<InstanceRow> Store::instances(const lmdb::Txn& txn, const ShareRow& 
   Rows r(*dbs_, txn);
   std::vector<InstanceRow> out;
   for (const auto& id : share.instance_ids) {
-    if (auto in = r.get<InstanceRow>(dbs_->share_instances, id)) out.push_back(std::move(*in));
+    if (auto in = r.instance(share.id, id)) out.push_back(std::move(*in));
   }
   return out;
 }
 
 std::vector<ShareTypeRow> Store::list_share_types(const lmdb::Txn& txn) const {
   std::vector<ShareTypeRow> out;
-  Rows(*dbs_, txn).scan(dbs_->share_types, "", [&](auto, std::string_view v) {
-    out.push_back(decode<ShareTypeRow>(v));
-    return true;
-  });
+  Rows(*dbs_, txn).scan(dbs_->lookups, lookup_key(Lookup::share_type, ""),
+                        [&](auto, std::string_view v) {
+                          out.push_back(decode<ShareTypeRow>(v));
+                          return true;
+                        });
   return out;
 }
 
 std::optional<GroupRow> Store::group(const lmdb::Txn& txn, std::string_view id) const {
-  return Rows(*dbs_, txn).get<GroupRow>(dbs_->access_groups, id);
+  return Rows(*dbs_, txn).group(id);
 }
 
 std::vector<GroupRow> Store::list_groups(const lmdb::Txn& txn,
@@ -733,17 +995,17 @@ std::vector<GroupRow> Store::list_groups(const lmdb::Txn& txn,
     return out.size() < page.limit;
   };
   auto by_id = [&](std::string_view id) {
-    auto g = r.get<GroupRow>(dbs_->access_groups, id);
+    auto g = r.group(id);
     return g ? consider(*g) : true;
   };
   if (share_id) {
-    r.scan(dbs_->share_groups, key_prefix(*share_id),
-           [&](std::string_view k, auto) { return by_id(last_component(k, 2)); });
+    r.scan_rest(dbs_->shares, share_key(*share_id, ShareTag::group),
+                [&](std::string_view rest, auto) { return by_id(take_id_component(rest)); });
   } else if (project_id) {
-    r.scan(dbs_->project_groups, key_prefix(*project_id),
-           [&](std::string_view k, auto) { return by_id(last_component(k, 2)); });
+    r.scan_rest(dbs_->lookups, project_key(Lookup::project_groups, *project_id),
+                [&](std::string_view rest, auto) { return by_id(take_id_component(rest)); });
   } else {
-    r.scan(dbs_->access_groups, "",
+    r.scan(dbs_->lookups, lookup_key(Lookup::group, ""),
            [&](auto, std::string_view v) { return consider(decode<GroupRow>(v)); });
   }
   return out;
@@ -786,9 +1048,11 @@ std::vector<MappingRow> Store::shares_of_group(const lmdb::Txn& txn,
 std::vector<EffectiveRule> Store::effective_rules(const lmdb::Txn& txn,
                                                   std::string_view share_id) const {
   std::vector<EffectiveRule> out;
-  Rows(*dbs_, txn).scan(dbs_->effective_rules, key_prefix(share_id),
+  Rows(*dbs_, txn).scan(dbs_->shares, share_key(share_id, ShareTag::rule),
                         [&](auto, std::string_view v) {
-                          out.push_back(decode<EffectiveRule>(v));
+                          if (auto record = decode<RuleRecord>(v); record.effective) {
+                            out.push_back(std::move(*record.effective));
+                          }
                           return true;
                         });
   return out;
@@ -796,10 +1060,11 @@ std::vector<EffectiveRule> Store::effective_rules(const lmdb::Txn& txn,
 
 std::vector<OutboxEntry> Store::outbox(const lmdb::Txn& txn, std::size_t limit) const {
   std::vector<OutboxEntry> out;
-  Rows(*dbs_, txn).scan(dbs_->outbox, "", [&](std::string_view k, std::string_view v) {
-    out.push_back(outbox_entry(k, v));
-    return out.size() < limit;
-  });
+  Rows(*dbs_, txn).scan_rest(dbs_->lookups, lookup_key(Lookup::outbox, ""),
+                             [&](std::string_view rest, std::string_view v) {
+                               out.push_back(outbox_entry(take_id_component(rest), v));
+                               return out.size() < limit;
+                             });
   return out;
 }
 

@@ -1,19 +1,40 @@
 #pragma once
 
-// The projections: LMDB databases in the log's environment, each a fold of the events.
+// The projections: three LMDB databases in the log's environment, each a fold of the events.
+// They are laid out for write locality, because a durable commit costs about one flush per
+// distinct 4 KiB page it dirties: what one event writes for one share (or one group) sits under
+// that share's (group's) key prefix, in one stretch of one B-tree, and the global lookups are
+// kept to what must be found by another key. Ids that Agate makes (UUIDs) take 17 bytes in keys
+// and values (id_component() and RowWriter::id() in rows.h). Each line is a key -> value; the
+// names in parentheses are the proposal's tables.
 //
-//   share_types            id -> ShareTypeRow            share_types_by_name   name -> id
-//   shares                 id -> ShareRow                shares_by_type        (type, share) -> ""
-//   share_instances        id -> InstanceRow             project_shares        (project, share) -> ""
-//   access_groups          id -> GroupRow                access_groups_by_name (project, name) -> id
-//   access_group_entries   (group, entry) -> EntryRow    project_groups        (project, group) -> ""
-//   entries_by_identity    (group, identity) -> entry id
-//   share_access_map       rule id -> RuleRow            rules_by_share        (share, rule) -> ""
-//   rules_by_identity      (share, identity) -> rule id
-//   share_access_group_mapping  mapping id -> MappingRow
-//   group_shares           (group, share) -> mapping id  share_groups          (share, group) -> mapping id
-//   effective_rules        (share, identity) -> EffectiveRule
-//   outbox                 instance id -> (share id, desired version): instances to reconcile
+//   share_data   <share id> + a tag byte:
+//     0                            -> ShareRecord: the ShareRow (shares) and its rule count
+//     1 <instance id>              -> InstanceRow (share_instances)
+//     2 <group id>                 -> MappingRow of the attached group (share_access_group_mapping)
+//     3 <denied_version> <identity> -> "": a denied direct rule not yet purged, oldest first
+//     4 <identity>                 -> RuleRecord: the share's effective rule for that identity
+//                                     (effective_rules) and its direct rule (share_access_map)
+//   group_data   <group id> + a tag byte:
+//     0 <share id>                 -> MappingRow of the share it is attached to
+//     1 <identity>                 -> entry id (the identity index)
+//     2 <entry id>                 -> EntryRow (access_group_entries)
+//   lookups      a tag byte:
+//     G <group id>                 -> GroupRow (access_groups), with entry_count and share_count
+//     r <rule id>                  -> the rule's share id and identity
+//     m <mapping id>               -> the mapping's share id and group id
+//     i <instance id>              -> the instance's share id
+//     o <instance id>              -> (share id, desired version): the outbox, instances to
+//                                     reconcile
+//     t <share type id>            -> ShareTypeRow;  n <name> -> share type id
+//     b <share type id> <share id> -> "";  g (project, group name) -> group id
+//     q <project> <share id> -> "";        p <project> <group id> -> ""
+//
+// <identity> is identity_key(): the access type byte and the rule identity. Group rows live in
+// lookups, not in group_data, because an entry added to a group of many entries writes two
+// random places in the group's stretch (its entry id and its identity); the group row there
+// would be a third page, while 'G' rows of the groups written together share pages. See
+// projections/README.md for the reasoning and the measurements.
 //
 // apply() is the only writer. It changes only what the event touches: an entry added to a group
 // attached to N shares writes those N shares' effective rules, never more. A share's
