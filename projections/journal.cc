@@ -6,8 +6,8 @@ namespace {
 
 class Batch final : public engine::WriteBatch {
  public:
-  Batch(const Journal& journal, const lmdb::Txn& txn)
-      : journal_(journal), txn_(txn), state_(journal.store().state(txn)) {}
+  Batch(const Journal& journal, const lmdb::Txn& txn, std::vector<OutboxEntry>& dirty)
+      : journal_(journal), txn_(txn), state_(journal.store().state(txn)), dirty_(dirty) {}
 
   const engine::State& state() override { return *state_; }
 
@@ -17,7 +17,7 @@ class Batch final : public engine::WriteBatch {
     // the batch's other commands without this one).
     try {
       journal_.log().append(txn_, events);
-      for (const auto& e : events) journal_.store().apply(txn_, e);
+      for (const auto& e : events) journal_.store().apply(txn_, e, &dirty_);
     } catch (const lmdb::Error& e) {
       throw storage_error(e);
     }
@@ -27,6 +27,7 @@ class Batch final : public engine::WriteBatch {
   const Journal& journal_;
   const lmdb::Txn& txn_;
   std::unique_ptr<engine::State> state_;
+  std::vector<OutboxEntry>& dirty_;
 };
 
 }  // namespace
@@ -40,16 +41,18 @@ engine::StorageError storage_error(const lmdb::Error& e) {
 }
 
 void Journal::run(const std::function<void(engine::WriteBatch&)>& fn) {
+  std::vector<OutboxEntry> dirty;
   try {
     auto txn = lmdb::Txn::begin_write(env_);
     {
-      Batch batch(*this, txn);
+      Batch batch(*this, txn, dirty);
       fn(batch);
     }
     txn.commit();
   } catch (const lmdb::Error& e) {
     throw storage_error(e);
   }
+  if (listener_) listener_(dirty);
 }
 
 }  // namespace agate::projections

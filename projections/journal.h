@@ -21,6 +21,12 @@ class Journal final : public engine::WriteBackend {
 
   void run(const std::function<void(engine::WriteBatch&)>& fn) override;
 
+  // Called after each commit, on the writer's thread, with the instances the commit put in the
+  // outbox (possibly none). Set it before the first write; it must be quick and must not throw
+  // (the commit is done: the dispatcher only queues the instances).
+  using CommitListener = std::function<void(const std::vector<OutboxEntry>&)>;
+  void set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
+
   lmdb::Env& env() const { return env_; }
   const events::EventLog& log() const { return log_; }
   const Store& store() const { return store_; }
@@ -29,6 +35,7 @@ class Journal final : public engine::WriteBackend {
   lmdb::Env& env_;
   events::EventLog log_;
   Store store_;
+  CommitListener listener_;
 };
 
 // Turns an LMDB failure into the writer's StorageError: a full map or disk is out_of_space.

@@ -70,6 +70,7 @@ enum class ShareTag : char {
   group = 2,     // + group id -> MappingRow
   denied = 3,    // + 8-byte big-endian denied_version + identity key -> "" (denied, not purged)
   rule = 4,      // + identity key -> RuleRecord (effective rule and/or direct rule)
+  applied = 5,   // + instance id + identity key -> level byte: what the instance's back end holds
 };
 
 enum class GroupTag : char {
@@ -161,7 +162,7 @@ std::string outbox_value(std::string_view share_id, std::uint64_t version) {
   return v;
 }
 
-OutboxEntry outbox_entry(std::string_view instance_id, std::string_view value) {
+OutboxEntry outbox_entry_of(std::string_view instance_id, std::string_view value) {
   RowReader r(value, "outbox");
   OutboxEntry e;
   e.instance_id = std::string(instance_id);
@@ -300,8 +301,9 @@ class Rows {
 
 class Applier {
  public:
-  Applier(const Store::Dbs& dbs, const lmdb::Txn& txn, const events::Event& e)
-      : r_(dbs, txn), d_(dbs), e_(e) {}
+  Applier(const Store::Dbs& dbs, const lmdb::Txn& txn, const events::Event& e,
+          std::vector<OutboxEntry>* dirty)
+      : r_(dbs, txn), d_(dbs), e_(e), dirty_(dirty) {}
 
   void operator()(const events::ShareTypeCreated& b) {
     ShareTypeRow row{b.share_type_id, e_.project_id, b.name, b.description, b.is_public,
@@ -558,8 +560,7 @@ class Applier {
       in.failures.clear();
       in.updated_at = e_.time_micros;
       put_instance(in);
-      r_.put(d_.lookups, lookup_id(Lookup::outbox, in.id),
-             outbox_value(share.row.id, share.row.desired_version));
+      mark_dirty(share.row, in.id);
     }
   }
 
@@ -571,12 +572,57 @@ class Applier {
     if (b.applied_version < in.applied_version) return;
     auto share = must_share(in.share_id);
     in.applied_version = b.applied_version;
-    in.has_error = !b.call_succeeded || !b.failures.empty();
-    in.failures = b.failures;
-    in.status_message = b.message;
-    if (in.status_message.empty() && !b.failures.empty()) {
-      in.status_message = fmt::format("{} access rule(s) failed to apply:", b.failures.size());
-      for (const auto& f : b.failures) {
+
+    // What the back end holds: a failed call changed nothing; otherwise the added rules that did
+    // not fail are there and the deleted ones are gone (all else is gone too after a full sync).
+    std::set<events::RuleKey> refused;
+    for (const auto& f : b.failures) refused.insert(f.rule);
+    const std::string applied_prefix =
+        share_key(in.share_id, ShareTag::applied, id_component(in.id));
+    if (b.call_succeeded) {
+      if (b.full_sync) {
+        for (const auto& k : r_.keys(d_.shares, applied_prefix)) r_.del(d_.shares, k);
+      }
+      for (const auto& k : b.removed) {
+        r_.del(d_.shares, applied_prefix + identity_key({k.access_type, k.access_to}));
+      }
+      for (const auto& a : b.added) {
+        if (refused.contains(a.rule)) continue;
+        r_.put(d_.shares, applied_prefix + identity_key({a.rule.access_type, a.rule.access_to}),
+               std::string(1, static_cast<char>(a.level)));
+      }
+    }
+
+    // Rules the back end refused stay in error — and are not sent again — until they are
+    // deleted, applied after all, or the user asks for a sync. A failed call refuses every rule
+    // it was to add.
+    std::vector<events::RuleFailure> failures;
+    std::set<events::RuleKey> settled(refused);
+    for (const auto& k : b.removed) settled.insert(k);
+    if (b.call_succeeded) {
+      for (const auto& a : b.added) settled.insert(a.rule);
+    }
+    if (!b.full_sync) {
+      for (const auto& f : in.failures) {
+        if (!settled.contains(f.rule)) failures.push_back(f);
+      }
+    }
+    failures.insert(failures.end(), b.failures.begin(), b.failures.end());
+    if (!b.call_succeeded) {
+      for (const auto& a : b.added) {
+        if (!refused.contains(a.rule)) failures.push_back({a.rule, b.message});
+      }
+    }
+    std::sort(failures.begin(), failures.end(),
+              [](const auto& x, const auto& y) { return x.rule < y.rule; });
+    in.failures = std::move(failures);
+    in.has_error = !b.call_succeeded || !in.failures.empty();
+    in.status_message.clear();
+    if (!b.call_succeeded) {
+      in.status_message = b.message;
+    } else if (!in.failures.empty()) {
+      in.status_message = fmt::format("{} access rule(s) failed to apply:", in.failures.size());
+      for (const auto& f : in.failures) {
         in.status_message += fmt::format(" {}:{} ({});", events::to_string(f.rule.access_type),
                                          f.rule.access_to, f.message);
       }
@@ -716,6 +762,15 @@ class Applier {
     return change;
   }
 
+  // Puts an instance in the outbox at the share's desired version, and tells the caller.
+  void mark_dirty(const ShareRow& share, std::string_view instance_id) {
+    r_.put(d_.lookups, lookup_id(Lookup::outbox, instance_id),
+           outbox_value(share.id, share.desired_version));
+    if (dirty_) {
+      dirty_->push_back({std::string(instance_id), share.id, share.desired_version});
+    }
+  }
+
   // The share's effective set changed: a new desired version, and every instance that has a
   // back end goes to the outbox. Writes the share's record.
   void bump(ShareRecord& share) {
@@ -723,10 +778,7 @@ class Applier {
     put_share(share);
     for (const auto& id : share.row.instance_ids) {
       auto in = r_.instance(share.row.id, id);
-      if (in && !in->host.empty()) {
-        r_.put(d_.lookups, lookup_id(Lookup::outbox, id),
-               outbox_value(share.row.id, share.row.desired_version));
-      }
+      if (in && !in->host.empty()) mark_dirty(share.row, id);
     }
   }
 
@@ -779,6 +831,7 @@ class Applier {
   Rows r_;
   const Store::Dbs& d_;
   const events::Event& e_;
+  std::vector<OutboxEntry>* dirty_;
 };
 
 // ---- the engine's view ----------------------------------------------------------------------
@@ -911,9 +964,36 @@ class TxnState final : public engine::State {
 
 }  // namespace
 
-void Store::apply(const lmdb::Txn& txn, const events::Event& event) const {
-  Applier applier(*dbs_, txn, event);
+void Store::apply(const lmdb::Txn& txn, const events::Event& event,
+                  std::vector<OutboxEntry>* dirty) const {
+  Applier applier(*dbs_, txn, event, dirty);
   std::visit(applier, event.body);
+}
+
+std::optional<OutboxEntry> Store::outbox_entry(const lmdb::Txn& txn,
+                                               std::string_view instance_id) const {
+  auto v = dbs_->lookups.get(txn, lookup_id(Lookup::outbox, instance_id));
+  if (!v) return std::nullopt;
+  return outbox_entry_of(instance_id, *v);
+}
+
+std::map<events::RuleKey, events::AccessLevel> Store::applied_rules(
+    const lmdb::Txn& txn, std::string_view instance_id) const {
+  std::map<events::RuleKey, events::AccessLevel> out;
+  auto share_id = Rows(*dbs_, txn).get_text(dbs_->lookups, lookup_id(Lookup::instance, instance_id));
+  if (!share_id) return out;
+  const std::string prefix = share_key(*share_id, ShareTag::applied, id_component(instance_id));
+  Rows(*dbs_, txn).scan(dbs_->shares, prefix, [&](std::string_view k, std::string_view v) {
+    const auto rest = k.substr(prefix.size());
+    if (rest.empty() || v.size() != 1) throw RowCorrupt("corrupt applied-rule record");
+    const auto type = static_cast<unsigned char>(rest[0]);
+    const auto level = static_cast<unsigned char>(v[0]);
+    if (type > 3 || level > 1) throw RowCorrupt("corrupt applied-rule record");
+    out.emplace(events::RuleKey{static_cast<events::AccessType>(type), std::string(rest.substr(1))},
+                static_cast<events::AccessLevel>(level));
+    return true;
+  });
+  return out;
 }
 
 std::unique_ptr<engine::State> Store::state(const lmdb::Txn& txn) const {
@@ -1062,7 +1142,7 @@ std::vector<OutboxEntry> Store::outbox(const lmdb::Txn& txn, std::size_t limit) 
   std::vector<OutboxEntry> out;
   Rows(*dbs_, txn).scan_rest(dbs_->lookups, lookup_key(Lookup::outbox, ""),
                              [&](std::string_view rest, std::string_view v) {
-                               out.push_back(outbox_entry(take_id_component(rest), v));
+                               out.push_back(outbox_entry_of(take_id_component(rest), v));
                                return out.size() < limit;
                              });
   return out;

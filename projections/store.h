@@ -15,6 +15,8 @@
 //     3 <denied_version> <identity> -> "": a denied direct rule not yet purged, oldest first
 //     4 <identity>                 -> RuleRecord: the share's effective rule for that identity
 //                                     (effective_rules) and its direct rule (share_access_map)
+//     5 <instance id> <identity>   -> level: a rule the instance's back end holds, from the
+//                                     driver outcomes (added less failed, less removed)
 //   group_data   <group id> + a tag byte:
 //     0 <share id>                 -> MappingRow of the share it is attached to
 //     1 <identity>                 -> entry id (the identity index)
@@ -46,6 +48,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -104,7 +107,10 @@ class Store {
 
   // Folds one event into the projections, inside the caller's write transaction.
   // Throws ApplyError if the event contradicts the projections.
-  void apply(const lmdb::Txn& txn, const events::Event& event) const;
+  // Instances the event puts in the outbox are added to `dirty`, if given (the journal hands
+  // them to the dispatcher after the commit).
+  void apply(const lmdb::Txn& txn, const events::Event& event,
+             std::vector<OutboxEntry>* dirty = nullptr) const;
 
   // The engine's view of the projections as of `txn` (a read or the writer's transaction).
   // Must not outlive `txn`.
@@ -132,6 +138,11 @@ class Store {
   std::vector<engine::EffectiveRule> effective_rules(const lmdb::Txn& txn,
                                                      std::string_view share_id) const;
   std::vector<OutboxEntry> outbox(const lmdb::Txn& txn, std::size_t limit = SIZE_MAX) const;
+  // The instance's outbox entry, if it waits for its back end.
+  std::optional<OutboxEntry> outbox_entry(const lmdb::Txn& txn, std::string_view instance_id) const;
+  // The rules the instance's back end holds, as its driver outcomes tell.
+  std::map<events::RuleKey, events::AccessLevel> applied_rules(const lmdb::Txn& txn,
+                                                               std::string_view instance_id) const;
   // Share-level access_rules_status: over instances whose status is "available", error >
   // syncing > active; "active" when none count (Manila's get_access_rules_status).
   std::string share_access_rules_status(const lmdb::Txn& txn, const engine::ShareRow& share) const;

@@ -74,9 +74,11 @@ class AccessApiTest : public ::testing::Test {
     return *api_.engine().store().share(txn, share);
   }
 
-  // Records what the back end did with the share's (only) instance, at its desired version.
+  // Records what the back end did with the share's (only) instance, at its desired version, as
+  // the dispatcher would (`removed`: what it was told to delete).
   void report(const std::string& share, std::vector<events::RuleFailure> failures = {},
-              std::vector<events::AccessKey> keys = {}, bool call_succeeded = true) {
+              std::vector<events::AccessKey> keys = {}, bool call_succeeded = true,
+              std::vector<events::RuleKey> removed = {}) {
     const auto row = share_row(share);
     events::DriverOutcome o;
     o.share_id = share;
@@ -86,6 +88,7 @@ class AccessApiTest : public ::testing::Test {
     if (!call_succeeded) o.message = "back end unreachable";
     o.failures = std::move(failures);
     o.access_keys = std::move(keys);
+    o.removed = std::move(removed);
     api_.engine().ok(EngineHarness::admin(), engine::RecordDriverOutcome{o});
   }
 
@@ -475,7 +478,7 @@ TEST_F(AccessApiTest, APerRuleFailureOfADirectRuleLeavesTheOthersActive) {
   EXPECT_EQ(text(effective().body.at("effective_access").at("access_rules_status")), "error");
   // Denying the rule in error and applying the rest brings the share back to active.
   EXPECT_EQ(action(R"({"deny_access": {"access_id": ")" + bad + R"("}})").status, 202u);
-  report(share_);
+  report(share_, {}, {}, true, {{events::AccessType::user, "alice_01"}});
   EXPECT_EQ(text(effective().body.at("effective_access").at("access_rules_status")), "active");
 }
 

@@ -33,9 +33,15 @@ void EngineHarness::open() {
   auto log = events::EventLog::open(*env_);
   auto store = projections::Store::open(*env_, options_);
   journal_ = std::make_unique<projections::Journal>(*env_, log, std::move(store));
+  if (listener_) journal_->set_commit_listener(listener_);
   writer_ = std::make_unique<engine::Writer>(
       *journal_, engine::make_seeded_ids(seed_), engine::WriterOptions{},
       [this] { return clock_.fetch_add(1000); });
+}
+
+void EngineHarness::set_commit_listener(projections::Journal::CommitListener listener) {
+  listener_ = std::move(listener);
+  journal_->set_commit_listener(listener_);
 }
 
 void EngineHarness::reopen() {

@@ -53,6 +53,8 @@ class EngineHarness {
   std::string rebuild_digest();
   // Closes and reopens the environment (and a new writer).
   void reopen();
+  // Called after every commit with the instances it put in the outbox (kept across reopen()).
+  void set_commit_listener(projections::Journal::CommitListener listener);
 
   lmdb::Env& env() { return *env_; }
   const projections::Store& store() { return journal_->store(); }
@@ -72,6 +74,7 @@ class EngineHarness {
   std::atomic<std::int64_t> clock_{1764000000000000};
   std::optional<lmdb::Env> env_;
   std::unique_ptr<projections::Journal> journal_;
+  projections::Journal::CommitListener listener_;
   std::unique_ptr<engine::Writer> writer_;
 };
 

@@ -1,0 +1,210 @@
+// The dispatcher with the fake driver: level-triggered reconciliation of every affected instance.
+
+#include "drivers/dispatcher.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "drivers/fake_driver.h"
+#include "tests/support/engine_harness.h"
+
+namespace agate::drivers {
+namespace {
+
+using engine::errc;
+using testing::EngineHarness;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_ = make_fake_driver();
+    h_.set_commit_listener([this](const std::vector<projections::OutboxEntry>& dirty) {
+      if (dispatcher_) dispatcher_->notify(dirty);
+    });
+    h_.create_type("default");
+  }
+  void TearDown() override { stop(); }
+
+  void start() {
+    dispatcher_ = std::make_unique<Dispatcher>(
+        h_.env(), h_.store(), h_.writer(),
+        std::map<std::string, std::shared_ptr<Driver>>{{"nfs1", fake_}}, DispatcherOptions{4});
+    dispatcher_->start();
+  }
+  void stop() {
+    if (dispatcher_) dispatcher_->stop();
+    dispatcher_.reset();
+  }
+
+  // Waits until no instance is waiting for its back end.
+  void settle() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        auto txn = lmdb::Txn::begin_read(h_.env());
+        if (h_.store().outbox(txn, 1).empty()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL() << "the outbox did not drain";
+  }
+
+  engine::ShareRow share(const std::string& id) {
+    auto txn = lmdb::Txn::begin_read(h_.env());
+    return *h_.store().share(txn, id);
+  }
+  engine::InstanceRow instance(const std::string& share_id) {
+    auto txn = lmdb::Txn::begin_read(h_.env());
+    return h_.store().instances(txn, *h_.store().share(txn, share_id)).at(0);
+  }
+  std::string status(const std::string& share_id) {
+    auto txn = lmdb::Txn::begin_read(h_.env());
+    return h_.store().share_access_rules_status(txn, *h_.store().share(txn, share_id));
+  }
+  std::map<events::RuleKey, events::AccessLevel> exported(const std::string& share_id) {
+    return fake_->exports(instance(share_id).id);
+  }
+
+  EngineHarness h_;
+  std::shared_ptr<FakeDriver> fake_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  engine::Context alice_ = EngineHarness::member("project-a");
+};
+
+const events::RuleKey kNet{events::AccessType::ip, "10.0.0.0/24"};
+
+TEST_F(DispatcherTest, AnEntryAddedToAGroupReachesEveryAttachedShare) {
+  start();
+  const auto group = h_.create_group(alice_, "fan", "ip");
+  std::vector<std::string> shares;
+  for (int i = 0; i < 40; ++i) {
+    shares.push_back(h_.create_share(alice_, "default", "s" + std::to_string(i)));
+    h_.attach(alice_, shares.back(), group);
+  }
+  settle();
+  h_.add_entry(alice_, group, "10.0.0.0/24", "ro");
+  settle();
+  for (const auto& s : shares) {
+    const auto rules = exported(s);
+    ASSERT_EQ(rules.size(), 1u) << s;
+    EXPECT_EQ(rules.at(kNet), events::AccessLevel::ro);
+    EXPECT_EQ(status(s), "active");
+    EXPECT_EQ(instance(s).applied_version, share(s).desired_version);
+  }
+  EXPECT_EQ(h_.digest(), h_.rebuild_digest());
+}
+
+TEST_F(DispatcherTest, CaseThreeFailedRulesAreErrorTheOthersActiveAndTheyAreNotResent) {
+  FakeOptions options;
+  options.fail_rules_matching = "^3\\.3\\.3\\.3";
+  options.failure_message = "host unreachable";
+  fake_->set_options(options);
+  start();
+  const auto s = h_.create_share(alice_);
+  const auto group = h_.create_group(alice_, "AG1", "ip");
+  for (auto ip : {"1.1.1.1", "2.2.2.2", "3.3.3.3"}) h_.add_entry(alice_, group, ip);
+  h_.attach(alice_, s, group);
+  settle();
+  EXPECT_EQ(status(s), "error");
+  EXPECT_EQ(instance(s).status_message,
+            "1 access rule(s) failed to apply: ip:3.3.3.3/32 (host unreachable).");
+  EXPECT_EQ(exported(s).size(), 2u);
+
+  // The next change does not send the failed rule again.
+  const auto calls = fake_->call_count();
+  h_.allow(alice_, s, "ip", "4.4.4.4");
+  settle();
+  ASSERT_GT(fake_->call_count(), calls);
+  const auto last = fake_->calls().back();
+  for (const auto& r : last.access_rules) EXPECT_NE(r.key.access_to, "3.3.3.3/32");
+  EXPECT_EQ(status(s), "error");
+
+  // access_sync retries everything; with the back end mended, all is active.
+  fake_->set_options({});
+  h_.ok(alice_, engine::SyncAccess{s});
+  settle();
+  EXPECT_EQ(status(s), "active");
+  EXPECT_EQ(exported(s).size(), 4u);
+}
+
+TEST_F(DispatcherTest, DenyingAFailedRuleClearsTheError) {
+  FakeOptions options;
+  options.fail_rules_matching = "^9\\.";
+  fake_->set_options(options);
+  start();
+  const auto s = h_.create_share(alice_);
+  const auto bad = h_.allow(alice_, s, "ip", "9.9.9.9");
+  h_.allow(alice_, s, "ip", "1.1.1.1");
+  settle();
+  EXPECT_EQ(status(s), "error");
+  h_.ok(alice_, engine::DenyAccess{s, bad});
+  settle();
+  EXPECT_EQ(status(s), "active");
+  auto txn = lmdb::Txn::begin_read(h_.env());
+  EXPECT_EQ(h_.store().rules(txn, s).size(), 1u);  // the denied rule is gone
+}
+
+TEST_F(DispatcherTest, ChangesDuringACallAreMergedAndConverge) {
+  FakeOptions slow;
+  slow.delay = std::chrono::milliseconds(100);
+  fake_->set_options(slow);
+  start();
+  const auto s = h_.create_share(alice_);
+  for (int i = 0; i < 20; ++i) h_.allow(alice_, s, "ip", "10.1." + std::to_string(i) + ".0/24");
+  settle();
+  EXPECT_EQ(exported(s).size(), 20u);
+  EXPECT_EQ(status(s), "active");
+  EXPECT_LT(fake_->call_count(), 20u) << "changes during a call were not merged";
+}
+
+TEST_F(DispatcherTest, AWholeFailedCallIsAnErrorUntilSync) {
+  FakeOptions broken;
+  broken.fail_first_calls = 1;
+  fake_->set_options(broken);
+  start();
+  const auto s = h_.create_share(alice_);
+  h_.allow(alice_, s, "user", "alice_01");
+  settle();
+  EXPECT_EQ(status(s), "error");
+  EXPECT_EQ(instance(s).status_message, "fake back end: call 1 failed as configured");
+  h_.ok(alice_, engine::SyncAccess{s});
+  settle();
+  EXPECT_EQ(status(s), "active");
+  EXPECT_EQ(exported(s).size(), 1u);
+}
+
+TEST_F(DispatcherTest, DirtyInstancesAreResumedOnStart) {
+  // Changes committed while no dispatcher runs (as after a crash) stay in the outbox.
+  const auto s = h_.create_share(alice_);
+  h_.allow(alice_, s, "ip", "10.0.0.0/24");
+  h_.allow(alice_, s, "user", "bob_01");
+  {
+    auto txn = lmdb::Txn::begin_read(h_.env());
+    ASSERT_EQ(h_.store().outbox(txn).size(), 1u);
+  }
+  h_.reopen();
+  start();
+  settle();
+  EXPECT_EQ(exported(s).size(), 2u);
+  EXPECT_EQ(status(s), "active");
+  // The resumed call was a full sync: the back end matches exactly.
+  EXPECT_EQ(fake_->calls().back().access_rules.size(), 2u);
+}
+
+TEST_F(DispatcherTest, AResumedFullSyncRemovesWhatAnInterruptedCallLeft) {
+  start();
+  const auto s = h_.create_share(alice_);
+  const auto rule = h_.allow(alice_, s, "ip", "10.0.0.0/24");
+  settle();
+  stop();
+  // The rule is denied while no dispatcher runs; then the back end is found holding it.
+  h_.ok(alice_, engine::DenyAccess{s, rule});
+  start();
+  settle();
+  EXPECT_TRUE(exported(s).empty());
+  EXPECT_EQ(status(s), "active");
+}
+
+}  // namespace
+}  // namespace agate::drivers
