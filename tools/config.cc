@@ -90,7 +90,20 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
                                   e.source().begin.column, e.description()));
   }
-  check_keys(root, "", {"server", "storage", "auth", "backends"});
+  check_keys(root, "", {"server", "storage", "auth", "backends", "dispatcher"});
+
+  if (auto* dispatcher = root["dispatcher"].as_table()) {
+    check_keys(*dispatcher, "dispatcher", {"workers"});
+    if (auto* n = dispatcher->get("workers")) {
+      auto w = n->value<std::int64_t>();
+      if (!w || !n->is_integer() || *w < 1 || *w > 1024) {
+        throw ConfigError("dispatcher.workers: expected an integer from 1 to 1024");
+      }
+      config.dispatcher_workers = static_cast<unsigned>(*w);
+    }
+  } else if (root.contains("dispatcher")) {
+    throw ConfigError("dispatcher: expected a table");
+  }
 
   if (auto* server = root["server"].as_table()) {
     check_keys(*server, "server", {"listen", "threads", "body_limit"});

@@ -107,6 +107,13 @@ int ServerProcess::stop() {
   return status;
 }
 
+void ServerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_for(pid_, std::chrono::seconds(10));
+  pid_ = -1;
+}
+
 RunResult run_process(const std::filesystem::path& binary, const std::vector<std::string>& args,
                       std::chrono::milliseconds timeout) {
   char pattern[] = "/tmp/agate-run-XXXXXX";

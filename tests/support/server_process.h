@@ -30,6 +30,8 @@ class ServerProcess {
   std::string output() const;
   // Sends SIGTERM and waits; returns the exit status as waitpid reports it.
   int stop();
+  // Sends SIGKILL (a crash) and waits.
+  void kill();
 
  private:
   pid_t pid_ = -1;

@@ -14,6 +14,8 @@
 
 #include "events/event_log.h"
 #include "events/lmdb.h"
+#include "drivers/dispatcher.h"
+#include "drivers/registry.h"
 #include "http/auth.h"
 #include "http/server.h"
 #include "projections/journal.h"
@@ -133,8 +135,22 @@ int main(int argc, char** argv) {
     }
     spdlog::info("back ends: {}", backend_names.empty() ? "none" : backend_names);
 
+    std::map<std::string, std::shared_ptr<agate::drivers::Driver>> drivers;
+    for (const auto& b : config.backends) {
+      auto driver = agate::drivers::make_driver(b.name, b.driver, b.options);
+      if (!driver) throw ConfigError(driver.error());
+      drivers.emplace(b.name, std::move(*driver));
+    }
+
     agate::projections::Journal journal(env, log, std::move(store));
     agate::engine::Writer writer(journal, agate::engine::make_random_ids());
+    agate::drivers::Dispatcher dispatcher(env, journal.store(), writer, std::move(drivers),
+                                          {config.dispatcher_workers});
+    journal.set_commit_listener(
+        [&dispatcher](const std::vector<agate::projections::OutboxEntry>& dirty) {
+          dispatcher.notify(dirty);
+        });
+    dispatcher.start();
     auto auth = agate::http::make_noauth_authenticator();
     agate::http::Services services{env, journal.log(), journal.store(), writer, *auth};
     agate::http::ServerOptions options;
@@ -159,9 +175,15 @@ int main(int argc, char** argv) {
       std::filesystem::rename(tmp, port_file);
     }
     server.run();
+    // Calls in flight are recorded before the writer stops; what remains dirty stays in the
+    // outbox for the next start.
+    dispatcher.stop();
     writer.stop();
     spdlog::info("stopped");
     return 0;
+  } catch (const ConfigError& e) {
+    spdlog::critical("configuration: {}", e.what());
+    return 2;
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
