@@ -40,6 +40,9 @@ struct Services {
   const projections::Store& store;
   engine::Writer& writer;
   Authenticator& auth;
+  // The desired version of the driver call in flight for a share instance, if any (the
+  // dispatcher's); rules being applied or denied show as "applying" / "denying". May be empty.
+  std::function<std::optional<std::uint64_t>(const std::string& instance_id)> in_flight = {};
 };
 
 // A request after routing, authentication and version negotiation.

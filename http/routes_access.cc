@@ -102,7 +102,9 @@ class ShareAccess {
   ShareAccess(Services& s, const lmdb::Txn& txn, ShareRow share, Load load)
       : store_(s.store), txn_(txn), state_(s.store.state(txn)), share_(std::move(share)) {
     for (auto& in : store_.instances(txn_, share_)) {
-      if (!in.host.empty()) hosted_.push_back(std::move(in));
+      if (in.host.empty()) continue;
+      flights_.push_back(s.in_flight ? s.in_flight(in.id) : std::nullopt);
+      hosted_.push_back(std::move(in));
     }
     status_ = store_.share_access_rules_status(txn_, share_);
     if (load == Load::all_rules) {
@@ -136,13 +138,21 @@ class ShareAccess {
   std::string_view effective_state(const EffectiveRule& rule) const {
     if (hosted_.empty()) return "queued_to_apply";  // no back end has ever been asked
     std::string_view state = "active";
-    for (const auto& in : hosted_) state = worse(state, on_instance(in, rule));
+    for (std::size_t i = 0; i < hosted_.size(); ++i) {
+      state = worse(state, on_instance(hosted_[i], flights_[i], rule));
+    }
     return state;
   }
 
   std::string rule_state(const RuleRow& rule, const ApiVersion& v) const {
     if (v < kRuleStateVersion) return translated();
-    if (rule.denied_version != 0) return "queued_to_deny";
+    if (rule.denied_version != 0) {
+      // Being removed by a driver call in flight: denying.
+      for (const auto& flight : flights_) {
+        if (flight && *flight >= rule.denied_version) return "denying";
+      }
+      return "queued_to_deny";
+    }
     auto effective = effective_rule(rule.access_type, rule.access_to);
     if (!effective) return "queued_to_apply";  // not reached: a live rule is effective
     return std::string(effective_state(*effective));
@@ -172,7 +182,9 @@ class ShareAccess {
   }
 
  private:
-  static std::string_view on_instance(const InstanceRow& in, const EffectiveRule& rule) {
+  static std::string_view on_instance(const InstanceRow& in,
+                                      const std::optional<std::uint64_t>& flight,
+                                      const EffectiveRule& rule) {
     // has_error with no per-rule failure: the whole driver call failed.
     if (in.has_error && in.failures.empty()) return "error";
     for (const auto& f : in.failures) {
@@ -182,8 +194,11 @@ class ShareAccess {
     }
     // access_sync asks the back end to apply everything again: nothing is known to be applied
     // until it reports (Manila's resync puts active rules back to queued_to_apply too).
-    if (in.sync_requested) return "queued_to_apply";
-    return in.applied_version >= rule.since_version ? "active" : "queued_to_apply";
+    const bool applied = !in.sync_requested && in.applied_version >= rule.since_version;
+    if (applied) return "active";
+    // A driver call in flight for a version that has the rule: applying.
+    if (flight && *flight >= rule.since_version) return "applying";
+    return "queued_to_apply";
   }
 
   // Before 2.28 every rule shows the share's access_rules_status, syncing being "new"
@@ -195,6 +210,7 @@ class ShareAccess {
   std::unique_ptr<engine::State> state_;
   ShareRow share_;
   std::vector<InstanceRow> hosted_;
+  std::vector<std::optional<std::uint64_t>> flights_;  // per hosted instance
   std::string status_;
   bool all_loaded_ = false;
   std::map<RuleIdentity, EffectiveRule> effective_;

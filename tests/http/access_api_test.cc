@@ -467,6 +467,25 @@ TEST_F(AccessApiTest, ProposalCase3PartialFailureShowsTheFailedRuleInError) {
   }
 }
 
+TEST_F(AccessApiTest, RulesInADriverCallInFlightAreApplyingOrDenying) {
+  const auto rule = api_.engine().allow(alice_, share_, "ip", "10.0.0.1");
+  std::optional<std::uint64_t> flight;
+  api_.services().in_flight = [&](const std::string&) { return flight; };
+  auto state = [&] {
+    return text(api_.get("/v2/share-access-rules/" + rule).body.at("access").at("state"));
+  };
+  EXPECT_EQ(state(), "queued_to_apply");
+  flight = share_row(share_).desired_version;
+  EXPECT_EQ(state(), "applying");
+  report(share_);
+  flight.reset();
+  EXPECT_EQ(state(), "active");
+  EXPECT_EQ(action(R"({"deny_access": {"access_id": ")" + rule + R"("}})").status, 202u);
+  EXPECT_EQ(state(), "queued_to_deny");
+  flight = share_row(share_).desired_version;
+  EXPECT_EQ(state(), "denying");
+}
+
 TEST_F(AccessApiTest, APerRuleFailureOfADirectRuleLeavesTheOthersActive) {
   const auto good = api_.engine().allow(alice_, share_, "ip", "10.0.0.1");
   const auto bad = api_.engine().allow(alice_, share_, "user", "alice_01");

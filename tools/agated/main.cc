@@ -152,7 +152,10 @@ int main(int argc, char** argv) {
         });
     dispatcher.start();
     auto auth = agate::http::make_noauth_authenticator();
-    agate::http::Services services{env, journal.log(), journal.store(), writer, *auth};
+    agate::http::Services services{env, journal.log(), journal.store(), writer, *auth,
+                                   [&dispatcher](const std::string& instance_id) {
+                                     return dispatcher.in_flight(instance_id);
+                                   }};
     agate::http::ServerOptions options;
     options.address = config.listen_address;
     options.port = config.listen_port;
