@@ -131,38 +131,50 @@ void Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
     if (!pending) return;  // reconciled meanwhile, or the share is gone
     auto state = store_.state(txn);
     auto instance = state->instance(instance_id);
+    if (!instance) {
+      // The share was deleted: its back end drops every rule of the instance.
+      auto retired = state->retired_instance(instance_id);
+      if (!retired) return;
+      request.instance = {retired->id, retired->share_id, retired->host, "",
+                          retired->export_locations.empty() ? "" : retired->export_locations[0]};
+      version = pending->desired_version;
+      full_sync = true;
+    }
     auto share = instance ? state->share(instance->share_id) : std::nullopt;
-    if (!instance || !share || instance->host.empty()) return;
-    version = share->desired_version;
-    full_sync = full_sync || instance->sync_requested;
+    if (instance && (!share || instance->host.empty())) return;
+    if (instance) {
+      version = share->desired_version;
+      full_sync = full_sync || instance->sync_requested;
 
-    request.instance = {instance->id, share->id, instance->host, share->share_proto,
-                        instance->export_locations.empty() ? "" : instance->export_locations[0]};
-    const auto applied = store_.applied_rules(txn, instance_id);
-    std::set<events::RuleKey> errored;
-    for (const auto& f : instance->failures) errored.insert(f.rule);
+      request.instance = {instance->id, share->id, instance->host, share->share_proto,
+                          instance->export_locations.empty() ? "" : instance->export_locations[0]};
+      const auto applied = store_.applied_rules(txn, instance_id);
+      std::set<events::RuleKey> errored;
+      for (const auto& f : instance->failures) errored.insert(f.rule);
 
-    std::set<events::RuleKey> desired_keys;
-    for (const auto& rule : store_.effective_rules(txn, share->id)) {
-      const events::RuleKey key{rule.access_type, rule.access_to};
-      desired_keys.insert(key);
-      // A rule the back end refused is not sent again until the user acts (deny, access_sync).
-      if (!full_sync && errored.contains(key)) continue;
-      const AccessRule r{key, rule.access_level};
-      request.access_rules.push_back(r);
-      auto have = applied.find(key);
-      if (full_sync || have == applied.end() || have->second != rule.access_level) {
-        request.add_rules.push_back(r);
-        added.push_back({key, rule.access_level});
+      std::set<events::RuleKey> desired_keys;
+      for (const auto& rule : store_.effective_rules(txn, share->id)) {
+        const events::RuleKey key{rule.access_type, rule.access_to};
+        desired_keys.insert(key);
+        // A rule the back end refused is not sent again until the user acts (deny, access_sync).
+        if (!full_sync && errored.contains(key)) continue;
+        const AccessRule r{key, rule.access_level};
+        request.access_rules.push_back(r);
+        auto have = applied.find(key);
+        if (full_sync || have == applied.end() || have->second != rule.access_level) {
+          request.add_rules.push_back(r);
+          added.push_back({key, rule.access_level});
+        }
       }
-    }
-    for (const auto& [key, level] : applied) {
-      if (!desired_keys.contains(key)) request.delete_rules.push_back(key);
-    }
-    // A refused rule the user has since denied: the back end is told to drop it (it must not
-    // fail for a rule it never applied), and the failure is forgotten with it.
-    for (const auto& key : errored) {
-      if (!desired_keys.contains(key) && !applied.contains(key)) request.delete_rules.push_back(key);
+      for (const auto& [key, level] : applied) {
+        if (!desired_keys.contains(key)) request.delete_rules.push_back(key);
+      }
+      // A refused rule the user has since denied: the back end is told to drop it (it must not
+      // fail for a rule it never applied), and the failure is forgotten with it.
+      for (const auto& key : errored) {
+        if (!desired_keys.contains(key) && !applied.contains(key))
+          request.delete_rules.push_back(key);
+      }
     }
   }
   {

@@ -571,6 +571,14 @@ class Decider {
 
   Decision operator()(const RecordDriverOutcome& c) {
     auto instance = s_.instance(c.outcome.instance_id);
+    if (!instance) {
+      // An instance of a deleted share, whose back end was told to drop everything.
+      if (auto retired = s_.retired_instance(c.outcome.instance_id);
+          retired && retired->share_id == c.outcome.share_id) {
+        out_.emit(ctx_.project_id, c.outcome);
+        return out_.take();
+      }
+    }
     if (!instance || instance->share_id != c.outcome.share_id) {
       return reject(errc::not_found,
                     fmt::format("Share instance {} could not be found.", c.outcome.instance_id));

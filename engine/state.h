@@ -26,6 +26,8 @@ class State {
 
   virtual std::optional<ShareRow> share(std::string_view id) const = 0;
   virtual std::optional<InstanceRow> instance(std::string_view id) const = 0;
+  // An instance of a deleted share whose back end has not yet been told to drop its rules.
+  virtual std::optional<InstanceRow> retired_instance(std::string_view id) const = 0;
 
   virtual std::optional<GroupRow> group(std::string_view id) const = 0;
   // Group names are unique within a project.

@@ -90,6 +90,8 @@ enum class Lookup : char {
   project_groups = 'p',  // + key_prefix(project id) + group id -> ""
   project_shares = 'q',  // + key_prefix(project id) + share id -> ""
   rule = 'r',            // + rule id -> id(share id) str(identity key)
+  retired = 'x',         // + instance id -> InstanceRow of a deleted share, until its back end
+                         //   has dropped its rules (it is in the outbox meanwhile)
   share_type = 't',      // + share type id -> ShareTypeRow
 };
 
@@ -376,8 +378,14 @@ class Applier {
     for (const auto& mapping : mappings_of_share(share.id)) remove_mapping_rows(mapping);
     for (const auto& id : share.instance_ids) {
       r_.del(d_.lookups, lookup_id(Lookup::instance, id));
-      // TODO(dispatcher): tell the back end to drop the exports of a deleted share.
       r_.del(d_.lookups, lookup_id(Lookup::outbox, id));
+      // The back end must drop what it exports for the instance: it stays, retired, in the
+      // outbox until a driver outcome says that is done.
+      auto in = r_.instance(share.id, id);
+      if (in && !in->host.empty()) {
+        r_.put(d_.lookups, lookup_id(Lookup::retired, id), encode(*in));
+        mark_dirty(share, id);
+      }
     }
     r_.del(d_.lookups, shares_by_type_key(share.share_type_id, share.id));
     r_.del(d_.lookups, project_key(Lookup::project_shares, share.project_id, share.id));
@@ -566,7 +574,17 @@ class Applier {
 
   void operator()(const events::DriverOutcome& b) {
     auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, b.instance_id));
-    if (!share_id) throw missing("share instance", b.instance_id);
+    if (!share_id) {
+      // A retired instance: once its back end has dropped everything, it is forgotten.
+      if (!r_.get_text(d_.lookups, lookup_id(Lookup::retired, b.instance_id))) {
+        throw missing("share instance", b.instance_id);
+      }
+      if (b.call_succeeded) {
+        r_.del(d_.lookups, lookup_id(Lookup::retired, b.instance_id));
+        r_.del(d_.lookups, lookup_id(Lookup::outbox, b.instance_id));
+      }
+      return;
+    }
     auto in = must_instance(*share_id, b.instance_id);
     // A stale outcome (for an older version than one already recorded) changes nothing.
     if (b.applied_version < in.applied_version) return;
@@ -862,6 +880,9 @@ class TxnState final : public engine::State {
   std::optional<InstanceRow> instance(std::string_view id) const override {
     auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, id));
     return share_id ? r_.instance(*share_id, id) : std::nullopt;
+  }
+  std::optional<InstanceRow> retired_instance(std::string_view id) const override {
+    return r_.get<InstanceRow>(d_.lookups, lookup_id(Lookup::retired, id));
   }
   std::optional<GroupRow> group(std::string_view id) const override { return r_.group(id); }
   std::optional<std::string> group_id_by_name(std::string_view project_id,

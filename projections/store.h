@@ -28,6 +28,8 @@
 //     i <instance id>              -> the instance's share id
 //     o <instance id>              -> (share id, desired version): the outbox, instances to
 //                                     reconcile
+//     x <instance id>              -> InstanceRow of a deleted share, retired: in the outbox until
+//                                     its back end has dropped its rules
 //     t <share type id>            -> ShareTypeRow;  n <name> -> share type id
 //     b <share type id> <share id> -> "";  g (project, group name) -> group id
 //     q <project> <share id> -> "";        p <project> <group id> -> ""

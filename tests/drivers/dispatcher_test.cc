@@ -174,6 +174,23 @@ TEST_F(DispatcherTest, AWholeFailedCallIsAnErrorUntilSync) {
   EXPECT_EQ(exported(s).size(), 1u);
 }
 
+TEST_F(DispatcherTest, ADeletedSharesBackEndDropsItsRules) {
+  start();
+  const auto s = h_.create_share(alice_);
+  h_.allow(alice_, s, "ip", "10.0.0.0/24");
+  settle();
+  const auto instance_id = instance(s).id;
+  ASSERT_EQ(fake_->exports(instance_id).size(), 1u);
+  h_.ok(alice_, engine::DeleteShare{s});
+  settle();
+  EXPECT_TRUE(fake_->exports(instance_id).empty());
+  // Once dropped, the instance is forgotten: nothing stays behind for it.
+  auto txn = lmdb::Txn::begin_read(h_.env());
+  EXPECT_FALSE(h_.store().state(txn)->retired_instance(instance_id));
+  txn.abort();
+  EXPECT_EQ(h_.digest(), h_.rebuild_digest());
+}
+
 TEST_F(DispatcherTest, DirtyInstancesAreResumedOnStart) {
   // Changes committed while no dispatcher runs (as after a crash) stay in the outbox.
   const auto s = h_.create_share(alice_);
