@@ -10,6 +10,7 @@
 
 #include "drivers/dispatcher.h"
 #include "drivers/nfs_exports_driver.h"
+#include "drivers/samba_driver.h"
 #include "tests/support/engine_harness.h"
 
 namespace agate::drivers {
@@ -156,6 +157,114 @@ TEST(DispatcherWithFiles, ExportsMatchTheEffectiveRulesAfterRandomChanges) {
   start();
   settle();
   check();
+  dispatcher->stop();
+  std::filesystem::remove(file);
+}
+
+// Instance id -> its users and their levels, read from the smb.conf fragment (no driver code).
+std::map<std::string, Rules> read_samba(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::map<std::string, Rules> out;
+  std::string line, instance;
+  auto names = [](const std::string& list) {
+    std::vector<std::string> v;
+    std::istringstream words(list);
+    std::string w;
+    while (words >> w) v.push_back(w);
+    return v;
+  };
+  while (std::getline(in, line)) {
+    if (line.starts_with("# agate instance ")) instance = line.substr(17);
+    if (line.starts_with("\tread list = ")) {
+      for (const auto& n : names(line.substr(13))) out[instance][n] = AccessLevel::ro;
+    }
+    if (line.starts_with("\twrite list = ")) {
+      for (const auto& n : names(line.substr(14))) out[instance][n] = AccessLevel::rw;
+    }
+  }
+  return out;
+}
+
+TEST(DispatcherWithFiles, SambaUsersMatchTheEffectiveRulesAfterRandomChanges) {
+  EngineHarness h(12);
+  const auto file = std::filesystem::path(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") /
+                    ("agate-smb-" + std::to_string(::getpid()) + ".conf");
+  std::filesystem::remove(file);
+  std::unique_ptr<Dispatcher> dispatcher;
+  h.set_commit_listener([&](const std::vector<projections::OutboxEntry>& dirty) {
+    if (dispatcher) dispatcher->notify(dirty);
+  });
+  SambaOptions o;
+  o.config_file = file;
+  dispatcher = std::make_unique<Dispatcher>(
+      h.env(), h.store(), h.writer(),
+      std::map<std::string, std::shared_ptr<Driver>>{{"nfs1", make_samba_driver(o)}},
+      DispatcherOptions{3});
+  dispatcher->start();
+  auto settle = [&] {
+    for (int i = 0; i < 5000; ++i) {
+      auto txn = lmdb::Txn::begin_read(h.env());
+      if (h.store().outbox(txn, 1).empty()) return;
+      txn.abort();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL() << "the outbox did not drain";
+  };
+
+  h.create_type("default", "nfs1");
+  const auto alice = EngineHarness::member("project-a");
+  std::vector<std::string> shares, rules;
+  for (int i = 0; i < 4; ++i) {
+    engine::CreateShare c{"s" + std::to_string(i), "", "CIFS", 1, "default", false, "", {}};
+    shares.push_back(std::get<events::ShareCreated>(h.ok(alice, c).at(0).body).share_id);
+  }
+  const auto group = h.create_group(alice, "staff", "user");
+  const std::vector<std::string> users = {"alice_01", "bob_02", "carol_03", "dave_04", "erin_05"};
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::string> rule_share;
+  for (int step = 0; step < 200; ++step) {
+    const std::string level = rng() % 2 ? "rw" : "ro";
+    const auto& user = users[rng() % users.size()];
+    const auto& share = shares[rng() % shares.size()];
+    switch (rng() % 4) {
+      case 0: {
+        auto out = h.run(alice, engine::AllowAccess{share, "user", user, level, {}});
+        if (out) {
+          const auto& e = std::get<events::RuleAllowed>(out->events.at(0).body);
+          rules.push_back(e.rule_id);
+          rule_share[e.rule_id] = e.share_id;
+        }
+        break;
+      }
+      case 1:
+        if (!rules.empty()) {
+          const auto r = rules[rng() % rules.size()];
+          (void)h.run(alice, engine::DenyAccess{rule_share[r], r});
+        }
+        break;
+      case 2:
+        (void)h.run(alice, engine::AddEntry{group, std::nullopt, user, level});
+        break;
+      default:
+        (void)h.run(alice, engine::AttachGroup{share, group});
+        break;
+    }
+  }
+  settle();
+  const auto written = read_samba(file);
+  std::size_t total = 0;
+  auto txn = lmdb::Txn::begin_read(h.env());
+  for (const auto& share_id : shares) {
+    const auto share = *h.store().share(txn, share_id);
+    Rules want;
+    for (const auto& r : h.store().effective_rules(txn, share_id)) want[r.access_to] = r.access_level;
+    auto it = written.find(share.instance_ids.at(0));
+    const Rules have = it == written.end() ? Rules{} : it->second;
+    EXPECT_EQ(have, want) << "share " << share_id;
+    total += have.size();
+  }
+  EXPECT_GT(total, 3u) << "the sequence left too little to compare";
+  txn.abort();
   dispatcher->stop();
   std::filesystem::remove(file);
 }
