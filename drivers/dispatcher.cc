@@ -63,11 +63,16 @@ void Dispatcher::enqueue_locked(const std::string& instance_id, bool full_sync) 
 
 void Dispatcher::notify(const std::vector<projections::OutboxEntry>& dirty) {
   if (dirty.empty()) return;
+  std::size_t ready = 0;
   {
     std::lock_guard lock(mutex_);
     for (const auto& e : dirty) enqueue_locked(e.instance_id, false);
+    ready = ready_.size();
   }
-  wake_.notify_all();
+  // Wake as many workers as there is work for, not all of them for every commit.
+  for (std::size_t i = 0; i < std::min<std::size_t>(ready, options_.workers); ++i) {
+    wake_.notify_one();
+  }
 }
 
 void Dispatcher::stop() {

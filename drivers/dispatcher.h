@@ -37,7 +37,7 @@
 namespace agate::drivers {
 
 struct DispatcherOptions {
-  unsigned workers = 8;  // driver calls in flight at most
+  unsigned workers = 32;  // driver calls in flight at most
 };
 
 class Dispatcher {

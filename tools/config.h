@@ -13,7 +13,7 @@
 //   durability = "sync"             # sync | nometasync | nosync
 //
 //   [dispatcher]
-//   workers = 8                     # driver calls in flight at most
+//   workers = 32                    # driver calls in flight at most
 //
 //   [auth]
 //   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
@@ -55,7 +55,7 @@ struct Config {
   std::uint16_t listen_port = 8786;
   unsigned threads = 2;
   std::size_t body_limit = 1u << 20;
-  unsigned dispatcher_workers = 8;  // driver calls in flight at most
+  unsigned dispatcher_workers = 32;  // driver calls in flight at most
   std::filesystem::path data_dir = "var/agate";
   lmdb::EnvOptions storage;
   std::string auth_mode = "noauth";
