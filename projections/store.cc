@@ -1180,6 +1180,13 @@ std::string Store::share_access_rules_status(const lmdb::Txn& txn, const ShareRo
   return std::string(result);
 }
 
+bool Store::empty(const lmdb::Txn& txn) const {
+  for (const auto& [name, dbi] : dbs_->all) {
+    if (dbi.stat(txn).ms_entries != 0) return false;
+  }
+  return true;
+}
+
 std::string Store::digest(const lmdb::Txn& txn) const {
   XXH3_state_t* state = XXH3_createState();
   if (!state) throw std::bad_alloc();

@@ -149,6 +149,10 @@ class Store {
   // syncing > active; "active" when none count (Manila's get_access_rules_status).
   std::string share_access_rules_status(const lmdb::Txn& txn, const engine::ShareRow& share) const;
 
+  // True if every projection database is empty (a new environment, or one whose projections
+  // were made with another layout: they are then rebuilt from the log).
+  bool empty(const lmdb::Txn& txn) const;
+
   // A digest over every projection database (names, keys and values, in order): two stores
   // with equal digests hold the same bytes. 32 hex digits.
   std::string digest(const lmdb::Txn& txn) const;

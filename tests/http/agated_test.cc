@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 #include <fstream>
 
+#include "events/lmdb.h"
+#include "projections/store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -115,6 +117,32 @@ TEST_F(AgatedTest, SigtermClosesIdleConnectionsAndExitsPromptly) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
   EXPECT_LT(took, std::chrono::seconds(5));
   EXPECT_NE(server.output().find("stopped"), std::string::npos);
+}
+
+TEST_F(AgatedTest, MissingProjectionsAreRebuiltFromTheLogAtStart) {
+  std::string group;
+  {
+    ServerProcess server(kAgated, data_dir());
+    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                                R"({"access-group": {"name": "kept", "access_type": "ip"}})",
+                                {{"X-Auth-Token", "alice:project-a"}});
+    ASSERT_EQ(created.result_int(), 200);
+    group = boost::json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+  }
+  {
+    // Empty every projection database, as a data directory of another layout would look.
+    auto env = lmdb::Env::open(data_dir(), {});
+    auto txn = lmdb::Txn::begin_write(env);
+    for (const auto& name : projections::Store::database_names()) {
+      lmdb::Dbi::open(txn, name.c_str(), false).clear(txn);
+    }
+    txn.commit();
+  }
+  ServerProcess server(kAgated, data_dir());
+  EXPECT_NE(server.output().find("rebuilding them from the log"), std::string::npos);
+  auto shown = http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "",
+                            {{"X-Auth-Token", "alice:project-a"}});
+  EXPECT_EQ(shown.result_int(), 200) << shown.body();
 }
 
 TEST_F(AgatedTest, BadConfigurationIsExplained) {

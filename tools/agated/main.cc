@@ -19,6 +19,7 @@
 #include "http/auth.h"
 #include "http/server.h"
 #include "projections/journal.h"
+#include "projections/rebuild.h"
 #include "tools/config.h"
 
 namespace {
@@ -122,6 +123,18 @@ int main(int argc, char** argv) {
     for (const auto& b : config.backends) store_options.backends.insert(b.name);
     store_options.default_backend = config.default_backend;
     auto store = agate::projections::Store::open(env, store_options);
+    {
+      // Projections are folds of the log: if they are missing (made by a layout this agated does
+      // not read, or lost), they are rebuilt before anything is served.
+      auto txn = agate::lmdb::Txn::begin_read(env);
+      const bool rebuild = log.last(txn).value > 0 && store.empty(txn);
+      txn.abort();
+      if (rebuild) {
+        spdlog::warn("projections are empty but the log is not: rebuilding them from the log");
+        const auto stats = agate::projections::rebuild(env, log, env, store);
+        spdlog::info("rebuilt the projections from {} events", stats.events);
+      }
+    }
     {
       auto txn = agate::lmdb::Txn::begin_read(env);
       spdlog::info("event log at {}: {} events, map size {}, {} in use, durability {}",
