@@ -41,10 +41,27 @@ std::map<std::string, Rules> read_exports(const std::filesystem::path& file) {
   return out;
 }
 
+// Waits until no instance waits for its back end (at most 10 s).
+void settle_outbox(EngineHarness& h) {
+  for (int i = 0; i < 5000; ++i) {
+    auto txn = lmdb::Txn::begin_read(h.env());
+    if (h.store().outbox(txn, 1).empty()) return;
+    txn.abort();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  FAIL() << "the outbox did not drain";
+}
+
+// A temporary file path for a driver's output.
+std::filesystem::path temp_file(const std::string& name) {
+  const char* dir = std::getenv("TMPDIR");
+  return std::filesystem::path(dir && *dir ? dir : "/tmp") /
+         (name + "-" + std::to_string(::getpid()));
+}
+
 TEST(DispatcherWithFiles, ExportsMatchTheEffectiveRulesAfterRandomChanges) {
   EngineHarness h(11);
-  const auto file = std::filesystem::path(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") /
-                    ("agate-exports-" + std::to_string(::getpid()));
+  const auto file = temp_file("agate-exports");
   std::filesystem::remove(file);
   auto make = [&] {
     NfsExportsOptions o;
@@ -61,15 +78,7 @@ TEST(DispatcherWithFiles, ExportsMatchTheEffectiveRulesAfterRandomChanges) {
         DispatcherOptions{3});
     dispatcher->start();
   };
-  auto settle = [&] {
-    for (int i = 0; i < 5000; ++i) {
-      auto txn = lmdb::Txn::begin_read(h.env());
-      if (h.store().outbox(txn, 1).empty()) return;
-      txn.abort();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    FAIL() << "the outbox did not drain";
-  };
+  auto settle = [&] { settle_outbox(h); };
   auto check = [&] {
     const auto exported = read_exports(file);
     auto txn = lmdb::Txn::begin_read(h.env());
@@ -187,8 +196,7 @@ std::map<std::string, Rules> read_samba(const std::filesystem::path& file) {
 
 TEST(DispatcherWithFiles, SambaUsersMatchTheEffectiveRulesAfterRandomChanges) {
   EngineHarness h(12);
-  const auto file = std::filesystem::path(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") /
-                    ("agate-smb-" + std::to_string(::getpid()) + ".conf");
+  const auto file = temp_file("agate-smb");
   std::filesystem::remove(file);
   std::unique_ptr<Dispatcher> dispatcher;
   h.set_commit_listener([&](const std::vector<projections::OutboxEntry>& dirty) {
@@ -201,15 +209,7 @@ TEST(DispatcherWithFiles, SambaUsersMatchTheEffectiveRulesAfterRandomChanges) {
       std::map<std::string, std::shared_ptr<Driver>>{{"nfs1", make_samba_driver(o)}},
       DispatcherOptions{3});
   dispatcher->start();
-  auto settle = [&] {
-    for (int i = 0; i < 5000; ++i) {
-      auto txn = lmdb::Txn::begin_read(h.env());
-      if (h.store().outbox(txn, 1).empty()) return;
-      txn.abort();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    FAIL() << "the outbox did not drain";
-  };
+  auto settle = [&] { settle_outbox(h); };
 
   h.create_type("default", "nfs1");
   const auto alice = EngineHarness::member("project-a");
