@@ -26,9 +26,10 @@ class IdSource {
   virtual std::string next_id() = 0;
 };
 
-// Random version-4 UUIDs from the operating system's entropy.
+// Time-ordered version-7 UUIDs, random bits from the operating system's entropy: ids made one
+// after another sort one after another (write locality for everything keyed by id).
 std::unique_ptr<IdSource> make_random_ids();
-// Version-4-shaped UUIDs from a seeded generator: the same seed gives the same ids (tests).
+// The same from a seeded generator and a clock of its own: the same seed gives the same ids.
 std::unique_ptr<IdSource> make_seeded_ids(std::uint64_t seed);
 
 struct DecideInputs {
