@@ -74,9 +74,8 @@ enum class ShareTag : char {
 };
 
 enum class GroupTag : char {
-  share = 0,     // + share id -> MappingRow
-  identity = 1,  // + identity key -> id(entry id)
-  entry = 2,     // + entry id -> EntryRow
+  share = 0,  // + share id -> MappingRow
+  entry = 1,  // + identity key -> EntryRow (the entry id is in lookups 'e')
 };
 
 enum class Lookup : char {
@@ -89,6 +88,7 @@ enum class Lookup : char {
   outbox = 'o',          // + instance id -> id(share id) u64(desired version)
   project_groups = 'p',  // + key_prefix(project id) + group id -> ""
   project_shares = 'q',  // + key_prefix(project id) + share id -> ""
+  entry = 'e',           // + entry id -> id(group id) str(identity key)
   rule = 'r',            // + rule id -> id(share id) str(identity key)
   retired = 'x',         // + instance id -> InstanceRow of a deleted share, until its back end
                          //   has dropped its rules (it is in the outbox meanwhile)
@@ -144,7 +144,7 @@ std::string denied_key(std::string_view share_id, std::uint64_t version,
   return share_key(share_id, ShareTag::denied, rest);
 }
 
-// What a rule id points to: its share and the identity key of its record.
+// What a rule id (an entry id) points to: its share (group) and the identity key of its record.
 std::string rule_pointer_value(std::string_view share_id, std::string_view identity) {
   std::string v;
   RowWriter(v).id(share_id).str(identity);
@@ -267,6 +267,16 @@ class Rows {
   std::optional<RuleRecord> rule_record(std::string_view share_id,
                                         std::string_view identity) const {
     return get<RuleRecord>(d.shares, share_key(share_id, ShareTag::rule, identity));
+  }
+  // The group and identity key of an entry id, if the entry exists.
+  std::optional<std::pair<std::string, std::string>> entry_pointer(std::string_view entry_id) const {
+    auto v = d.lookups.get(t, lookup_id(Lookup::entry, entry_id));
+    if (!v) return std::nullopt;
+    RowReader r(*v, "entry pointer");
+    auto group_id = r.id();
+    auto identity = r.str();
+    r.finish();
+    return std::pair{std::move(group_id), std::move(identity)};
   }
   // The share and identity key of a rule id, if the rule exists.
   std::optional<std::pair<std::string, std::string>> rule_pointer(std::string_view rule_id) const {
@@ -418,7 +428,10 @@ class Applier {
       throw ApplyError(fmt::format("access group {} is deleted while attached to {} shares",
                                    group.id, group.share_count));
     }
-    // The row, entries and identity index: the whole prefix.
+    for (const auto& entry : entries_of(group.id)) {
+      r_.del(d_.lookups, lookup_id(Lookup::entry, entry.id));
+    }
+    // The entries and the attached shares (none): the whole prefix.
     for (const auto& k : r_.keys(d_.groups, id_component(group.id))) r_.del(d_.groups, k);
     r_.del(d_.lookups, lookup_id(Lookup::group, group.id));
     r_.del(d_.lookups, group_name_key(group.project_id, group.name));
@@ -430,10 +443,11 @@ class Applier {
     EntryRow entry{b.entry_id, group.id, group.access_type, b.access_to, b.access_level,
                    e_.time_micros};
     const auto id = identity_of(group.access_type, b.access_to);
-    r_.put(d_.groups, group_key(group.id, GroupTag::entry, id_component(entry.id)), encode(entry));
-    std::string entry_id;
-    RowWriter(entry_id).id(entry.id);
-    r_.put(d_.groups, group_key(group.id, GroupTag::identity, identity_key(id)), entry_id);
+    // One record per identity in the group's stretch, and the entry id in lookups: new ids are
+    // time-ordered, so those land together at the end of the 'e' range.
+    r_.put(d_.groups, group_key(group.id, GroupTag::entry, identity_key(id)), encode(entry));
+    r_.put(d_.lookups, lookup_id(Lookup::entry, entry.id),
+           rule_pointer_value(group.id, identity_key(id)));
     ++group.entry_count;
     put_group(group);
     const auto source = RuleSource::group(group.id, entry.id);
@@ -445,12 +459,14 @@ class Applier {
 
   void operator()(const events::EntryRemoved& b) {
     auto group = must_group(b.group_id);
-    const auto entry_key = group_key(group.id, GroupTag::entry, id_component(b.entry_id));
+    auto pointer = r_.entry_pointer(b.entry_id);
+    if (!pointer || pointer->first != group.id) throw missing("access group entry", b.entry_id);
+    const auto entry_key = group_key(group.id, GroupTag::entry, pointer->second);
     auto entry = r_.get<EntryRow>(d_.groups, entry_key);
-    if (!entry) throw missing("access group entry", b.entry_id);
+    if (!entry || entry->id != b.entry_id) throw missing("access group entry", b.entry_id);
     const auto id = identity_of(entry->access_type, entry->access_to);
     r_.del(d_.groups, entry_key);
-    r_.del(d_.groups, group_key(group.id, GroupTag::identity, identity_key(id)));
+    r_.del(d_.lookups, lookup_id(Lookup::entry, b.entry_id));
     --group.entry_count;
     put_group(group);
     const auto source = RuleSource::group(group.id, entry->id);
@@ -890,20 +906,19 @@ class TxnState final : public engine::State {
     return r_.get_text(d_.lookups, group_name_key(project_id, name));
   }
   std::optional<EntryRow> entry(std::string_view group_id, std::string_view entry_id) const override {
-    return r_.get<EntryRow>(d_.groups,
-                            group_key(group_id, GroupTag::entry, id_component(entry_id)));
+    auto pointer = r_.entry_pointer(entry_id);
+    if (!pointer || pointer->first != group_id) return std::nullopt;
+    auto entry = r_.get<EntryRow>(d_.groups, group_key(group_id, GroupTag::entry, pointer->second));
+    if (!entry || entry->id != entry_id) return std::nullopt;
+    return entry;
   }
   std::optional<EntryRow> entry_by_identity(std::string_view group_id,
                                             std::string_view identity) const override {
     auto g = group(group_id);
     if (!g) return std::nullopt;
-    auto v = d_.groups.get(r_.t, group_key(group_id, GroupTag::identity,
-                                           identity_key({g->access_type, std::string(identity)})));
-    if (!v) return std::nullopt;
-    RowReader r(*v, "entry identity");
-    const auto entry_id = r.id();
-    r.finish();
-    return entry(group_id, entry_id);
+    return r_.get<EntryRow>(d_.groups,
+                            group_key(group_id, GroupTag::entry,
+                                      identity_key({g->access_type, std::string(identity)})));
   }
   void for_each_entry(std::string_view group_id,
                       const std::function<void(const EntryRow&)>& fn) const override {

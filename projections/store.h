@@ -19,10 +19,10 @@
 //                                     driver outcomes (added less failed, less removed)
 //   group_data   <group id> + a tag byte:
 //     0 <share id>                 -> MappingRow of the share it is attached to
-//     1 <identity>                 -> entry id (the identity index)
-//     2 <entry id>                 -> EntryRow (access_group_entries)
+//     1 <identity>                 -> EntryRow (access_group_entries), one per identity
 //   lookups      a tag byte:
 //     G <group id>                 -> GroupRow (access_groups), with entry_count and share_count
+//     e <entry id>                 -> the entry's group id and identity
 //     r <rule id>                  -> the rule's share id and identity
 //     m <mapping id>               -> the mapping's share id and group id
 //     i <instance id>              -> the instance's share id
@@ -35,9 +35,9 @@
 //     q <project> <share id> -> "";        p <project> <group id> -> ""
 //
 // <identity> is identity_key(): the access type byte and the rule identity. Group rows live in
-// lookups, not in group_data, because an entry added to a group of many entries writes two
-// random places in the group's stretch (its entry id and its identity); the group row there
-// would be a third page, while 'G' rows of the groups written together share pages. See
+// lookups, not in group_data, because an entry added to a group of many entries writes a random
+// place in the group's stretch (its identity); the group row there would be one more page, while
+// 'G' rows of the groups written together share pages. See
 // projections/README.md for the reasoning and the measurements.
 //
 // apply() is the only writer. It changes only what the event touches: an entry added to a group
