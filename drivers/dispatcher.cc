@@ -83,6 +83,9 @@ void Dispatcher::stop() {
   wake_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
+  // The outcomes submitted are recorded (or refused) before the writer may go.
+  std::unique_lock lock(mutex_);
+  records_done_.wait(lock, [&] { return records_pending_ == 0; });
 }
 
 std::optional<std::uint64_t> Dispatcher::in_flight(const std::string& instance_id) const {
@@ -111,42 +114,49 @@ void Dispatcher::work() {
       queued_.erase(id);
       in_flight_[id] = 0;
     }
+    bool submitted = false;
     try {
-      reconcile(id, full_sync);
+      submitted = reconcile(id, full_sync);
     } catch (const std::exception& e) {
       // The outbox still holds the instance: it is tried again on the next change or start.
       spdlog::error("dispatcher: instance {}: {}", id, e.what());
     }
-    {
-      std::lock_guard lock(mutex_);
-      in_flight_.erase(id);
-      if (again_.erase(id)) enqueue_locked(id, false);
-    }
-    wake_.notify_one();
+    if (!submitted) finish(id, false);
   }
 }
 
-void Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
+void Dispatcher::finish(const std::string& instance_id, bool recorded) {
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(instance_id);
+    if (again_.erase(instance_id)) enqueue_locked(instance_id, false);
+    if (recorded) --records_pending_;
+  }
+  wake_.notify_one();
+  if (recorded) records_done_.notify_all();
+}
+
+bool Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
   UpdateRequest request;
   std::uint64_t version = 0;
   std::vector<events::AppliedRule> added;
   {
     auto txn = lmdb::Txn::begin_read(env_);
     auto pending = store_.outbox_entry(txn, instance_id);
-    if (!pending) return;  // reconciled meanwhile, or the share is gone
+    if (!pending) return false;  // reconciled meanwhile, or the share is gone
     auto state = store_.state(txn);
     auto instance = state->instance(instance_id);
     if (!instance) {
       // The share was deleted: its back end drops every rule of the instance.
       auto retired = state->retired_instance(instance_id);
-      if (!retired) return;
+      if (!retired) return false;
       request.instance = {retired->id, retired->share_id, retired->host, "",
                           retired->export_locations.empty() ? "" : retired->export_locations[0]};
       version = pending->desired_version;
       full_sync = true;
     }
     auto share = instance ? state->share(instance->share_id) : std::nullopt;
-    if (instance && (!share || instance->host.empty())) return;
+    if (instance && (!share || instance->host.empty())) return false;
     if (instance) {
       version = share->desired_version;
       full_sync = full_sync || instance->sync_requested;
@@ -216,15 +226,26 @@ void Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
   outcome.added = std::move(added);
   outcome.removed = std::move(request.delete_rules);
   outcome.full_sync = full_sync;
-  auto recorded = writer_.execute(dispatcher_context(instance_id),
-                                  engine::RecordDriverOutcome{std::move(outcome)});
-  if (!recorded) {
-    // The share was deleted meanwhile, or the version moved past a deletion: nothing to keep.
+  // Recorded without waiting: the worker goes on to the next instance, and the writer puts the
+  // outcomes of many workers in one commit. The instance stays in flight until it is recorded.
+  {
     std::lock_guard lock(mutex_);
-    ++stats_.outcomes_refused;
-    spdlog::warn("dispatcher: outcome for instance {} not recorded: {}", instance_id,
-                 recorded.error().message);
+    ++records_pending_;
   }
+  writer_.submit(dispatcher_context(instance_id), engine::RecordDriverOutcome{std::move(outcome)},
+                 [this, instance_id](engine::Outcome recorded) {
+                   if (!recorded) {
+                     // The share was deleted meanwhile: nothing to keep.
+                     {
+                       std::lock_guard lock(mutex_);
+                       ++stats_.outcomes_refused;
+                     }
+                     spdlog::warn("dispatcher: outcome for instance {} not recorded: {}",
+                                  instance_id, recorded.error().message);
+                   }
+                   finish(instance_id, true);
+                 });
+  return true;
 }
 
 }  // namespace agate::drivers

@@ -56,8 +56,8 @@ class Dispatcher {
   void start();
   // Instances just put in the outbox by a commit.
   void notify(const std::vector<projections::OutboxEntry>& dirty);
-  // Stops taking work and waits for the calls in flight to be recorded. What is left stays in
-  // the outbox for the next start.
+  // Stops taking work and waits for the calls in flight to be recorded (the writer must still
+  // run). What is left stays in the outbox for the next start.
   void stop();
 
   // The desired version of the call in flight for `instance_id`, if any (for states such as
@@ -73,7 +73,9 @@ class Dispatcher {
 
  private:
   void work();
-  void reconcile(const std::string& instance_id, bool full_sync);
+  // Returns true if an outcome was submitted (finish() then comes from the writer's callback).
+  bool reconcile(const std::string& instance_id, bool full_sync);
+  void finish(const std::string& instance_id, bool recorded);
   void enqueue_locked(const std::string& instance_id, bool full_sync);
 
   lmdb::Env& env_;
@@ -89,6 +91,8 @@ class Dispatcher {
   std::map<std::string, std::uint64_t> in_flight_;     // instance -> version being applied
   std::set<std::string> again_;                        // changed while in flight
   bool stopping_ = false;
+  std::size_t records_pending_ = 0;  // outcomes submitted, not yet recorded
+  std::condition_variable records_done_;
   Stats stats_;
   std::vector<std::thread> workers_;
 };
