@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <future>
@@ -18,6 +19,16 @@ namespace agate::http {
 namespace bhttp = boost::beast::http;
 
 std::string to_string(engine::ApiVersion v) { return fmt::format("{}.{}", v.major, v.minor); }
+
+std::optional<std::int64_t> parse_query_int(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return n;
+}
 
 std::optional<std::string> ApiRequest::query_value(std::string_view key) const {
   auto [first, last] = query.equal_range(std::string(key));

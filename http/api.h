@@ -60,6 +60,10 @@ struct ApiRequest {
   std::optional<std::string> query_value(std::string_view key) const;
 };
 
+// An integer query parameter ("+5" and surrounding spaces accepted, as Python's int()); nullopt
+// if it is not one.
+std::optional<std::int64_t> parse_query_int(std::string_view text);
+
 // Answers a request exactly once, from any thread.
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Services&, const ApiRequest&, Respond)>;

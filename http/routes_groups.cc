@@ -44,22 +44,23 @@ std::optional<std::string> list_scope(const ApiRequest& req) {
   return req.context.project_id;
 }
 
-projections::Page page_of(const ApiRequest& req) {
+// limit and offset, as the share lists read them; returns the 400 message if malformed.
+boost::system::result<projections::Page, std::string> page_of(const ApiRequest& req) {
   projections::Page page;
-  auto number = [&](std::string_view key, std::size_t& out) {
+  for (auto [key, out] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
     if (auto v = req.query_value(key)) {
-      try {
-        out = static_cast<std::size_t>(std::stoull(*v));
-      } catch (...) {
-      }
+      auto n = parse_query_int(*v);
+      if (!n) return fmt::format("{} param must be an integer", key);
+      if (*n < 0) return fmt::format("{} param must be positive", key);
+      *out = static_cast<std::size_t>(*n);
     }
-  };
-  number("limit", page.limit);
-  number("offset", page.offset);
+  }
   return page;
 }
 
 void list_groups(Services& s, const ApiRequest& req, Respond respond, bool detail) {
+  auto page = page_of(req);
+  if (!page) return respond(error_response(req, 400, page.error()));
   auto txn = lmdb::Txn::begin_read(s.env);
   std::optional<std::string> share_id = req.query_value("share_id");
   if (share_id) {
@@ -70,7 +71,7 @@ void list_groups(Services& s, const ApiRequest& req, Respond respond, bool detai
     }
   }
   boost::json::array out;
-  for (const auto& g : s.store.list_groups(txn, list_scope(req), share_id, page_of(req))) {
+  for (const auto& g : s.store.list_groups(txn, list_scope(req), share_id, *page)) {
     auto view = detail ? group_detail(g) : group_summary(g);
     if (share_id) view["share_id"] = *share_id;
     out.push_back(std::move(view));

@@ -74,12 +74,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // A share's capability as its type states it; false when the type does not say (Manila's
 // INFERRED_OPTIONAL_MAP) or says something that is not a boolean.
@@ -120,14 +114,6 @@ boost::system::result<std::optional<bool>, std::string> query_bool(const ApiRequ
 }
 
 // Python's int() of a query parameter: optional whitespace and sign, decimal digits.
-std::optional<std::int64_t> query_int(std::string_view text) {
-  text = trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  std::int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return n;
-}
 
 // Parses the filters manilaclient sends as str(dict), e.g. "{'k': 'v', 'dhss': False}": a flat
 // dict literal whose keys are quoted strings and whose values are quoted strings, True, False,
@@ -158,7 +144,7 @@ std::optional<events::Metadata> parse_dict_literal(std::string_view text) {
     }
     const std::string_view word = text.substr(start, i - start);
     if (word == "True" || word == "False" || word == "None") return std::string(word);
-    if (auto n = query_int(word)) return std::to_string(*n);
+    if (auto n = parse_query_int(word)) return std::to_string(*n);
     return std::nullopt;
   };
   events::Metadata out;
@@ -673,13 +659,13 @@ std::weak_ordering compare_shares(std::string_view key, const ShareRow& a, const
 boost::system::result<ShareQuery, std::string> share_query(const ApiRequest& req) {
   ShareQuery q;
   if (auto v = req.query_value("offset")) {
-    auto n = query_int(*v);
+    auto n = parse_query_int(*v);
     if (!n) return std::string("offset param must be an integer");
     if (*n < 0) return std::string("offset param must be positive");
     q.offset = static_cast<std::size_t>(*n);
   }
   if (auto v = req.query_value("limit")) {
-    auto n = query_int(*v);
+    auto n = parse_query_int(*v);
     if (!n) return std::string("limit param must be an integer");
     if (*n < 0) return std::string("limit param must be positive");
     q.limit = static_cast<std::size_t>(*n);

@@ -204,6 +204,17 @@ TEST_F(GroupsApiTest, UnknownPathsMethodsAndActions) {
   EXPECT_EQ(two.message(), "Malformed request body");
 }
 
+TEST_F(GroupsApiTest, ListsPageAndRefuseMalformedPaging) {
+  for (int i = 0; i < 3; ++i) create_group("g" + std::to_string(i));
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups?limit=2").body.at("access-groups").as_array().size(), 2u);
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups?limit=2&offset=2")
+                .body.at("access-groups").as_array().size(), 1u);
+  auto bad = api_.get("/v2/project-a/access-groups?limit=lots");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.message(), "limit param must be an integer");
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups?offset=-1").message(), "offset param must be positive");
+}
+
 TEST_F(GroupsApiTest, HealthzReportsTheLogAndTheWriter) {
   auto r = api_.get("/healthz", "", "");
   ASSERT_EQ(r.status, 200u);
