@@ -362,19 +362,5 @@ inline std::vector<int> parse_list(const std::string& s) {
 }
 
 // "--name value" argument parsing shared by the benchmarks' mains.
-struct Args {
-  int argc;
-  char** argv;
-  int i = 1;
-  bool done() const { return i >= argc; }
-  std::string_view flag() const { return argv[i]; }
-  // The value after the current flag; advances past both.
-  std::optional<std::string> value() {
-    if (i + 1 >= argc) return std::nullopt;
-    std::string v = argv[i + 1];
-    i += 2;
-    return v;
-  }
-};
 
 }  // namespace agate::bench

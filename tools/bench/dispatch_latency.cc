@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <thread>
 
@@ -516,37 +517,21 @@ const T& median_round(const std::vector<T>& v, F f) {
 
 std::string ms(double s) { return fmt::format("{:.1f} ms", s * 1e3); }
 
-int usage() {
-  fmt::print(stderr,
-             "usage: dispatch_latency [--dir DIR] [--shares 1000,10000] [--entries N] [--rules N] "
-             "[--rounds N] [--workers N]\n");
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
   Options o;
-  for (bench::Args a{argc, argv}; !a.done();) {
-    const auto flag = std::string(a.flag());
-    auto v = a.value();
-    if (!v) return usage();
-    if (flag == "--dir") {
-      o.dir = *v;
-    } else if (flag == "--shares") {
-      o.shares = bench::parse_list(*v);
-    } else if (flag == "--entries") {
-      o.entries = std::max(0, std::atoi(v->c_str()));
-    } else if (flag == "--rules") {
-      o.rules = std::clamp(std::atoi(v->c_str()), 1, 60000);
-    } else if (flag == "--rounds") {
-      o.rounds = std::max(1, std::atoi(v->c_str()));
-    } else if (flag == "--workers") {
-      o.workers = static_cast<unsigned>(std::max(1, std::atoi(v->c_str())));
-    } else {
-      return usage();
-    }
-  }
+  CLI::App app{"dispatch_latency: a change until it is active on the back ends"};
+  std::string shares = "1000,10000";
+  app.add_option("--dir", o.dir, "where the environments are made");
+  app.add_option("--shares", shares, "share counts, comma-separated");
+  app.add_option("--entries", o.entries, "entries in the group before the measured one")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--rules", o.rules, "direct rules in part (b)")->check(CLI::Range(1, 60000));
+  app.add_option("--rounds", o.rounds, "rounds; the median is shown")->check(CLI::PositiveNumber);
+  app.add_option("--workers", o.workers, "dispatcher workers")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  o.shares = bench::parse_list(shares);
   const auto work = o.dir / fmt::format("agate-dispatch-latency-{}", ::getpid());
   const auto run_start = Clock::now();
 

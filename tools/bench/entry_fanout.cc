@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <random>
 
 #include "tools/bench/bench_util.h"
@@ -140,32 +141,19 @@ Side raw_puts(const std::filesystem::path& dir, int n, std::uint64_t seed, int p
   return s;
 }
 
-int usage() {
-  fmt::print(stderr,
-             "usage: entry_fanout [--dir DIR] [--shares 1000,10000] [--entries N] [--rounds N]\n");
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
   Options o;
-  for (bench::Args a{argc, argv}; !a.done();) {
-    const auto flag = std::string(a.flag());
-    auto v = a.value();
-    if (!v) return usage();
-    if (flag == "--dir") {
-      o.dir = *v;
-    } else if (flag == "--shares") {
-      o.shares = bench::parse_list(*v);
-    } else if (flag == "--entries") {
-      o.entries = std::max(0, std::atoi(v->c_str()));
-    } else if (flag == "--rounds") {
-      o.rounds = std::max(1, std::atoi(v->c_str()));
-    } else {
-      return usage();
-    }
-  }
+  CLI::App app{"entry_fanout: one entry added to a group attached to many shares"};
+  std::string shares = "1000,10000";
+  app.add_option("--dir", o.dir, "where the environments are made");
+  app.add_option("--shares", shares, "share counts, comma-separated");
+  app.add_option("--entries", o.entries, "entries in the group before the measured one")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--rounds", o.rounds, "rounds; the median is shown")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  o.shares = bench::parse_list(shares);
   const auto work = o.dir / fmt::format("agate-entry-fanout-{}", ::getpid());
 
   fmt::print(

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -132,24 +133,14 @@ int main(int argc, char** argv) {
   Options o;
   const char* tmp = std::getenv("TMPDIR");
   o.dir = std::filesystem::path(tmp && *tmp ? tmp : "/var/tmp");
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--dir" && i + 1 < argc) {
-      o.dir = argv[++i];
-    } else if (a == "--durability" && i + 1 < argc) {
-      auto d = lmdb::parse_durability(argv[++i]);
-      if (!d) {
-        fmt::print(stderr, "log_append: --durability takes sync, nometasync or nosync\n");
-        return 2;
-      }
-      o.durability = *d;
-    } else if (a == "--rounds" && i + 1 < argc) {
-      o.rounds = std::max(1, std::atoi(argv[++i]));
-    } else {
-      fmt::print(stderr, "usage: log_append [--dir DIR] [--durability D] [--rounds N]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"log_append: events/s through the event log against raw LMDB appends"};
+  std::string durability(lmdb::to_string(o.durability));
+  app.add_option("--dir", o.dir, "where the environments are made");
+  app.add_option("--durability", durability, "sync | nometasync | nosync")
+      ->check(CLI::IsMember({"sync", "nometasync", "nosync"}));
+  app.add_option("--rounds", o.rounds, "rounds; the median is shown")->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  o.durability = *lmdb::parse_durability(durability);
   const auto work = o.dir / fmt::format("agate-log-append-{}", ::getpid());
 
   std::vector<events::Event> source;

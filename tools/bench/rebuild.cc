@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <map>
 
 #include "tools/bench/bench_util.h"
@@ -186,37 +187,20 @@ std::uint64_t build_log(const std::filesystem::path& dir, std::uint64_t events) 
   return e.last().value;
 }
 
-int usage() {
-  fmt::print(stderr,
-             "usage: rebuild [--dir DIR] [--events N] [--rounds N] [--batch N] "
-             "[--target-durability D]\n");
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
   Options o;
-  for (bench::Args a{argc, argv}; !a.done();) {
-    const auto flag = std::string(a.flag());
-    auto v = a.value();
-    if (!v) return usage();
-    if (flag == "--dir") {
-      o.dir = *v;
-    } else if (flag == "--events") {
-      o.events = std::max<std::uint64_t>(1000, std::strtoull(v->c_str(), nullptr, 10));
-    } else if (flag == "--rounds") {
-      o.rounds = std::max(1, std::atoi(v->c_str()));
-    } else if (flag == "--batch") {
-      o.batch = std::max<std::uint64_t>(1, std::strtoull(v->c_str(), nullptr, 10));
-    } else if (flag == "--target-durability") {
-      auto d = lmdb::parse_durability(*v);
-      if (!d) return usage();
-      o.target_durability = *d;
-    } else {
-      return usage();
-    }
-  }
+  CLI::App app{"rebuild: projections rebuilt from a log against a plain scan of it"};
+  std::string durability(lmdb::to_string(o.target_durability));
+  app.add_option("--dir", o.dir, "where the environments are made");
+  app.add_option("--events", o.events, "events in the log")->check(CLI::Range(1000ULL, 1ULL << 40));
+  app.add_option("--rounds", o.rounds, "rounds; the median is shown")->check(CLI::PositiveNumber);
+  app.add_option("--batch", o.batch, "events per rebuild transaction")->check(CLI::PositiveNumber);
+  app.add_option("--target-durability", durability, "sync | nometasync | nosync")
+      ->check(CLI::IsMember({"sync", "nometasync", "nosync"}));
+  CLI11_PARSE(app, argc, argv);
+  o.target_durability = *lmdb::parse_durability(durability);
   const auto work = o.dir / fmt::format("agate-rebuild-{}", ::getpid());
   const auto source_dir = work / "source";
 

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cmath>
 #include <latch>
@@ -184,43 +185,26 @@ RoundResult run_round(const Options& o, const std::filesystem::path& work, int t
   return r;
 }
 
-int usage() {
-  fmt::print(stderr,
-             "usage: writer_throughput [--dir DIR] [--durability sync|nometasync|nosync] "
-             "[--rounds N]\n"
-             "                         [--commands N] [--threads 1,8,64] [--shares N] "
-             "[--allow-every K]\n");
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
   Options o;
-  for (bench::Args a{argc, argv}; !a.done();) {
-    const auto flag = std::string(a.flag());
-    auto v = a.value();
-    if (!v) return usage();
-    if (flag == "--dir") {
-      o.dir = *v;
-    } else if (flag == "--durability") {
-      auto d = lmdb::parse_durability(*v);
-      if (!d) return usage();
-      o.durability = *d;
-    } else if (flag == "--rounds") {
-      o.rounds = std::max(1, std::atoi(v->c_str()));
-    } else if (flag == "--commands") {
-      o.commands = std::max(2, std::atoi(v->c_str()));
-    } else if (flag == "--threads") {
-      o.threads = bench::parse_list(*v);
-    } else if (flag == "--shares") {
-      o.shares = std::max(1, std::atoi(v->c_str()));
-    } else if (flag == "--allow-every") {
-      o.allow_every = std::max(0, std::atoi(v->c_str()));
-    } else {
-      return usage();
-    }
-  }
+  CLI::App app{"writer_throughput: commands/s through the writer against raw LMDB appends"};
+  std::string durability(lmdb::to_string(o.durability));
+  std::string threads = "1,8,64";
+  app.add_option("--dir", o.dir, "where the environments are made");
+  app.add_option("--durability", durability, "sync | nometasync | nosync")
+      ->check(CLI::IsMember({"sync", "nometasync", "nosync"}));
+  app.add_option("--rounds", o.rounds, "rounds; the median is shown")->check(CLI::PositiveNumber);
+  app.add_option("--commands", o.commands, "commands per submitter")->check(CLI::Range(2, 1 << 30));
+  app.add_option("--threads", threads, "submitter counts, comma-separated");
+  app.add_option("--shares", o.shares, "shares the AllowAccess commands go to")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--allow-every", o.allow_every, "every K-th command is an AllowAccess (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+  o.durability = *lmdb::parse_durability(durability);
+  o.threads = bench::parse_list(threads);
   const auto work = o.dir / fmt::format("agate-writer-throughput-{}", ::getpid());
 
   fmt::print(
