@@ -298,15 +298,25 @@ struct Timers {
   std::int64_t append_ns = 0;  // WriteBatch::append calls
   std::int64_t state_ns = 0;   // WriteBatch::state calls (the first one builds the view)
   std::uint64_t runs = 0;
+  Timers operator-(const Timers& o) const {
+    return {run_ns - o.run_ns, inside_ns - o.inside_ns, append_ns - o.append_ns,
+            state_ns - o.state_ns, runs - o.runs};
+  }
 };
 
 inline std::int64_t ns_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count();
 }
 
+// The writer's thread adds to these; any thread may read them (timers()) while it runs.
+struct AtomicTimers {
+  std::atomic<std::int64_t> run_ns{0}, inside_ns{0}, append_ns{0}, state_ns{0};
+  std::atomic<std::uint64_t> runs{0};
+};
+
 class TimedBatch final : public engine::WriteBatch {
  public:
-  TimedBatch(engine::WriteBatch& inner, Timers& t) : inner_(inner), t_(t) {}
+  TimedBatch(engine::WriteBatch& inner, AtomicTimers& t) : inner_(inner), t_(t) {}
   const engine::State& state() override {
     const auto start = Clock::now();
     const auto& s = inner_.state();
@@ -321,10 +331,10 @@ class TimedBatch final : public engine::WriteBatch {
 
  private:
   engine::WriteBatch& inner_;
-  Timers& t_;
+  AtomicTimers& t_;
 };
 
-// Only the writer's thread touches the timers while the writer runs.
+// Wraps the writer's backend and times it. run_ns includes the journal's commit listener.
 class TimedBackend final : public engine::WriteBackend {
  public:
   explicit TimedBackend(engine::WriteBackend& inner) : inner_(inner) {}
@@ -339,12 +349,21 @@ class TimedBackend final : public engine::WriteBackend {
     t_.run_ns += ns_since(start);
     ++t_.runs;
   }
-  Timers timers() const { return t_; }
-  void reset() { t_ = {}; }
+  Timers timers() const {
+    return {t_.run_ns.load(), t_.inside_ns.load(), t_.append_ns.load(), t_.state_ns.load(),
+            t_.runs.load()};
+  }
+  void reset() {
+    t_.run_ns = 0;
+    t_.inside_ns = 0;
+    t_.append_ns = 0;
+    t_.state_ns = 0;
+    t_.runs = 0;
+  }
 
  private:
   engine::WriteBackend& inner_;
-  Timers t_;
+  AtomicTimers t_;
 };
 
 // "1,8,64" -> {1, 8, 64}; entries below 1 become 1.

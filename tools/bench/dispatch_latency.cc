@@ -100,59 +100,6 @@ struct Wiring {
   }
 };
 
-// The writer's time in the journal, with atomics (read by the main thread between rounds).
-struct WriterTimers {
-  std::atomic<std::int64_t> run_ns{0}, inside_ns{0}, append_ns{0};
-  std::atomic<std::uint64_t> runs{0};
-  struct Snapshot {
-    std::int64_t run_ns = 0, inside_ns = 0, append_ns = 0;
-    std::uint64_t runs = 0;
-    Snapshot operator-(const Snapshot& o) const {
-      return {run_ns - o.run_ns, inside_ns - o.inside_ns, append_ns - o.append_ns, runs - o.runs};
-    }
-  };
-  Snapshot snapshot() const {
-    return {run_ns.load(), inside_ns.load(), append_ns.load(), runs.load()};
-  }
-};
-
-class TimedBatch final : public engine::WriteBatch {
- public:
-  TimedBatch(engine::WriteBatch& inner, WriterTimers& t) : inner_(inner), t_(t) {}
-  const engine::State& state() override { return inner_.state(); }
-  void append(std::vector<events::Event>& events) override {
-    const auto start = Clock::now();
-    inner_.append(events);
-    t_.append_ns += bench::ns_since(start);
-  }
-
- private:
-  engine::WriteBatch& inner_;
-  WriterTimers& t_;
-};
-
-// run_ns includes the commit listener (the dispatcher's notify), which is timed apart.
-class TimedBackend final : public engine::WriteBackend {
- public:
-  explicit TimedBackend(engine::WriteBackend& inner) : inner_(inner) {}
-  void run(const std::function<void(engine::WriteBatch&)>& fn) override {
-    const auto start = Clock::now();
-    inner_.run([&](engine::WriteBatch& batch) {
-      const auto in = Clock::now();
-      TimedBatch timed(batch, t_);
-      fn(timed);
-      t_.inside_ns += bench::ns_since(in);
-    });
-    t_.run_ns += bench::ns_since(start);
-    ++t_.runs;
-  }
-  const WriterTimers& timers() const { return t_; }
-
- private:
-  engine::WriteBackend& inner_;
-  WriterTimers t_;
-};
-
 // The fake driver, its calls counted and timed.
 class TimedDriver final : public drivers::Driver {
  public:
@@ -292,7 +239,7 @@ struct FanoutRound {
   std::uint64_t driver_calls = 0;  // seen by the driver
   double driver_s = 0;             // inside the driver, all workers
   std::uint64_t commands = 0;      // writer commands in the round (the entry + the outcomes)
-  WriterTimers::Snapshot writer;
+  bench::Timers writer;
   Check check;
 };
 
@@ -309,7 +256,7 @@ FanoutResult run_fanout(const std::filesystem::path& dir, int n, const Options& 
 
   Wiring wiring;
   bench::Engine e(dir, lmdb::Durability::sync);
-  TimedBackend timed(e.journal());
+  bench::TimedBackend timed(e.journal());
   e.restart_writer(timed);
   wiring.attach(e.journal());
   auto driver = std::make_shared<TimedDriver>(drivers::make_fake_driver());
@@ -329,7 +276,7 @@ FanoutResult run_fanout(const std::filesystem::path& dir, int n, const Options& 
     const auto driver_calls0 = driver->calls();
     const auto driver_ns0 = driver->ns();
     const auto commands0 = e.writer().stats().commands;
-    const auto writer0 = timed.timers().snapshot();
+    const auto writer0 = timed.timers();
     const auto notify0 = wiring.notify_ns.load();
 
     const auto start = Clock::now();
@@ -348,7 +295,7 @@ FanoutResult run_fanout(const std::filesystem::path& dir, int n, const Options& 
     round.driver_calls = driver->calls() - driver_calls0;
     round.driver_s = static_cast<double>(driver->ns() - driver_ns0) / 1e9;
     round.commands = e.writer().stats().commands - commands0;
-    round.writer = timed.timers().snapshot() - writer0;
+    round.writer = timed.timers() - writer0;
     round.check = check(e, res.set_up.shares);
     if (round.check.behind || round.check.not_active) {
       throw std::runtime_error(
