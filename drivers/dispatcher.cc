@@ -113,6 +113,7 @@ void Dispatcher::work() {
       full_sync = queued_.at(id);
       queued_.erase(id);
       in_flight_[id] = 0;
+      flight_generation_.fetch_add(1, std::memory_order_release);
     }
     bool submitted = false;
     try {
@@ -129,6 +130,7 @@ void Dispatcher::finish(const std::string& instance_id, bool recorded) {
   {
     std::lock_guard lock(mutex_);
     in_flight_.erase(instance_id);
+    flight_generation_.fetch_add(1, std::memory_order_release);
     if (again_.erase(instance_id)) enqueue_locked(instance_id, false);
     if (recorded) --records_pending_;
   }
@@ -195,6 +197,7 @@ bool Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
   {
     std::lock_guard lock(mutex_);
     in_flight_[instance_id] = version;
+    flight_generation_.fetch_add(1, std::memory_order_release);
     ++stats_.calls;
   }
 

@@ -18,6 +18,7 @@
 //
 // Thread-safety: notify() may be called from any thread (the writer's, after a commit).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -63,6 +64,11 @@ class Dispatcher {
   // The desired version of the call in flight for `instance_id`, if any (for states such as
   // "applying").
   std::optional<std::uint64_t> in_flight(const std::string& instance_id) const;
+  // Grows after every change to the calls in flight (what in_flight() answers), so that a
+  // reader can tell whether what it saw of them may have changed since.
+  std::uint64_t flight_generation() const {
+    return flight_generation_.load(std::memory_order_acquire);
+  }
 
   struct Stats {
     std::uint64_t calls = 0;
@@ -90,6 +96,7 @@ class Dispatcher {
   std::map<std::string, bool> queued_;                 // instance -> full sync wanted
   std::map<std::string, std::uint64_t> in_flight_;     // instance -> version being applied
   std::set<std::string> again_;                        // changed while in flight
+  std::atomic<std::uint64_t> flight_generation_{0};    // bumped after in_flight_ changes
   bool stopping_ = false;
   std::size_t records_pending_ = 0;  // outcomes submitted, not yet recorded
   std::condition_variable records_done_;

@@ -183,6 +183,35 @@ Response json_response(const ApiRequest& req, unsigned status, const boost::json
   return make_json(status, body, req.raw.version(), req.raw.keep_alive());
 }
 
+Response json_text_response(const ApiRequest& req, std::string body) {
+  Response res{bhttp::status::ok, req.raw.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(req.raw.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response cached_json_response(Services& services, const ApiRequest& req, const lmdb::Txn& txn,
+                              std::string key,
+                              const std::function<boost::json::value()>& render) {
+  const bool cacheable =
+      services.read_cache != nullptr && (!services.in_flight || services.flight_generation);
+  if (!cacheable) return json_response(req, 200, render());
+  // The generation is read before anything of the calls in flight is: an answer stored under it
+  // can only be newer than it, never older.
+  const Snapshot at{services.log.last(txn).value,
+                    services.flight_generation ? services.flight_generation() : 0};
+  key += '\x1f';
+  key += to_string(req.version());
+  if (auto body = services.read_cache->find(key, at)) {
+    return json_text_response(req, std::move(*body));
+  }
+  std::string body = boost::json::serialize(render());
+  services.read_cache->put(key, at, body);
+  return json_text_response(req, std::move(body));
+}
+
 Response empty_response(const ApiRequest& req, unsigned status) {
   Response res{static_cast<bhttp::status>(status), req.raw.version()};
   res.keep_alive(req.raw.keep_alive());

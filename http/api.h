@@ -19,6 +19,7 @@
 #include "events/event_log.h"
 #include "events/lmdb.h"
 #include "http/auth.h"
+#include "http/read_cache.h"
 #include "projections/store.h"
 
 namespace agate::http {
@@ -43,6 +44,11 @@ struct Services {
   // The desired version of the driver call in flight for a share instance, if any (the
   // dispatcher's); rules being applied or denied show as "applying" / "denying". May be empty.
   std::function<std::optional<std::uint64_t>(const std::string& instance_id)> in_flight = {};
+  // Grows whenever what in_flight answers may have changed (the dispatcher's). With in_flight
+  // set and this empty, answers that show rule states are never cached.
+  std::function<std::uint64_t()> flight_generation = {};
+  // Rendered answers of the heavy reads, reused for the same snapshot. Null: none are kept.
+  ReadCache* read_cache = nullptr;
 };
 
 // A request after routing, authentication and version negotiation.
@@ -71,6 +77,14 @@ using Handler = std::function<void(Services&, const ApiRequest&, Respond)>;
 // Builders of responses; each sets the common headers later, in finish().
 Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body);
 Response empty_response(const ApiRequest& req, unsigned status);
+// A 200 whose body is JSON already serialized.
+Response json_text_response(const ApiRequest& req, std::string body);
+// A 200 with the JSON `render()` gives, read in `txn`; the answer is rendered only if the read
+// cache holds none under `key` for the snapshot `txn` sees. `key` must name everything the
+// answer depends on besides that snapshot (the resource, the microversion, filters).
+Response cached_json_response(Services& services, const ApiRequest& req, const lmdb::Txn& txn,
+                              std::string key,
+                              const std::function<boost::json::value()>& render);
 // Manila's error body {"<faultName>": {"code": N, "message": "…"}}.
 Response error_response(const ApiRequest& req, unsigned status, std::string_view message);
 Response error_response(unsigned status, std::string_view message, unsigned http_version,

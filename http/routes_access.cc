@@ -488,9 +488,12 @@ void access_list(Services& s, const ApiRequest& req, std::string_view name,
   auto txn = lmdb::Txn::begin_read(s.env);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
-  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
-  respond(json_response(
-      req, 200, {{"access_list", access_summaries(access, s, txn, req.version(), std::nullopt)}}));
+  // The same answer as /share-access-rules without a filter, which 2.45 replaced it with.
+  std::string key = "access-list\x1f" + share->id + "\x1f";
+  respond(cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
+    ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+    return {{"access_list", access_summaries(access, s, txn, req.version(), std::nullopt)}};
+  }));
 }
 
 void access_sync(Services& s, const ApiRequest& req, std::string_view name,
@@ -599,9 +602,12 @@ void list_rules(Services& s, const ApiRequest& req, Respond respond) {
   auto share = visible_share(s, req, txn, *share_id);
   if (!share)
     return respond(error_response(req, 400, fmt::format("Share {} not found.", *share_id)));
-  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
-  respond(json_response(
-      req, 200, {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}}));
+  std::string key =
+      "access-list\x1f" + share->id + "\x1f" + req.query_value("metadata").value_or("");
+  respond(cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
+    ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+    return {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}};
+  }));
 }
 
 void show_rule(Services& s, const ApiRequest& req, Respond respond) {
@@ -652,16 +658,11 @@ void unset_rule_metadata(Services& s, const ApiRequest& req, Respond respond) {
 
 // ---- effective access -----------------------------------------------------------------------
 
-void effective_access(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
-  auto share = visible_share(s, req, txn, req.params[0]);
-  if (!share) {
-    return respond(
-        error_response(req, 404, fmt::format("Share {} could not be found.", req.params[0])));
-  }
+// The effective access of a visible share, as read in `txn`.
+boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, ShareRow share) {
   std::map<std::string, std::string, std::less<>> mapping_of_group;
-  for (const auto& m : s.store.groups_of_share(txn, share->id)) mapping_of_group[m.group_id] = m.id;
-  ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
+  for (const auto& m : s.store.groups_of_share(txn, share.id)) mapping_of_group[m.group_id] = m.id;
+  ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules);
   boost::json::array rules;
   for (const auto& [key, rule] : access.effective()) {
     boost::json::array sources;
@@ -695,13 +696,24 @@ void effective_access(Services& s, const ApiRequest& req, Respond respond) {
                          {"access_status_message", in.status_message},
                          {"applied_version", in.applied_version}});
   }
-  respond(json_response(req, 200,
-                        {{"effective_access",
-                          {{"share_id", access.share().id},
-                           {"access_rules_status", access.access_rules_status()},
-                           {"desired_version", access.share().desired_version},
-                           {"rules", std::move(rules)},
-                           {"instances", std::move(instances)}}}}));
+  return {{"effective_access",
+           {{"share_id", access.share().id},
+            {"access_rules_status", access.access_rules_status()},
+            {"desired_version", access.share().desired_version},
+            {"rules", std::move(rules)},
+            {"instances", std::move(instances)}}}};
+}
+
+void effective_access(Services& s, const ApiRequest& req, Respond respond) {
+  auto txn = lmdb::Txn::begin_read(s.env);
+  auto share = visible_share(s, req, txn, req.params[0]);
+  if (!share) {
+    return respond(
+        error_response(req, 404, fmt::format("Share {} could not be found.", req.params[0])));
+  }
+  std::string key = "effective-access\x1f" + share->id;
+  respond(cached_json_response(s, req, txn, std::move(key),
+                               [&] { return effective_access_view(s, txn, std::move(*share)); }));
 }
 
 }  // namespace

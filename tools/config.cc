@@ -106,7 +106,7 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   }
 
   if (auto* server = root["server"].as_table()) {
-    check_keys(*server, "server", {"listen", "threads", "body_limit"});
+    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_cache"});
     if (auto* n = server->get("listen")) parse_listen(string_value(*n, "server.listen"), config);
     if (auto* n = server->get("threads")) {
       auto t = n->value<std::int64_t>();
@@ -117,6 +117,8 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     }
     if (auto* n = server->get("body_limit"))
       config.body_limit = size_value(*n, "server.body_limit");
+    if (auto* n = server->get("read_cache"))
+      config.read_cache = size_value(*n, "server.read_cache");
   } else if (root.contains("server")) {
     throw ConfigError("server: expected a table");
   }

@@ -12,11 +12,19 @@ std::string ApiResult::message() const {
 ApiHarness::ApiHarness(std::uint64_t seed)
     : engine_(seed),
       auth_(http::make_noauth_authenticator()),
-      services_{engine_.env(), engine_.log(), engine_.store(), engine_.writer(), *auth_} {}
+      services_{engine_.env(), engine_.log(), engine_.store(), engine_.writer(), *auth_} {
+  services_.read_cache = &read_cache_;
+}
 
 ApiResult ApiHarness::call(boost::beast::http::verb method, const std::string& target,
                            const std::string& body, const std::string& token,
                            const std::string& version) {
+  return send(services_, request(method, target, body, token, version));
+}
+
+http::Request ApiHarness::request(boost::beast::http::verb method, const std::string& target,
+                                  const std::string& body, const std::string& token,
+                                  const std::string& version) {
   http::Request req{method, target, 11};
   req.set(boost::beast::http::field::host, "127.0.0.1:8786");
   if (!token.empty()) req.set("X-Auth-Token", token);
@@ -26,8 +34,12 @@ ApiResult ApiHarness::call(boost::beast::http::verb method, const std::string& t
     req.body() = body;
   }
   req.prepare_payload();
+  return req;
+}
+
+ApiResult ApiHarness::send(http::Services& services, const http::Request& req) {
   ApiResult r;
-  r.raw = http::handle_request_sync(services_, req);
+  r.raw = http::handle_request_sync(services, req);
   r.status = r.raw.result_int();
   boost::system::error_code ec;
   if (!r.raw.body().empty()) {

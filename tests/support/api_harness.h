@@ -41,8 +41,16 @@ class ApiHarness {
     return call(boost::beast::http::verb::post, target, body, token, version);
   }
 
+  // The request call() sends, and sending one through other services (the same store without
+  // the read cache, say).
+  static http::Request request(boost::beast::http::verb method, const std::string& target,
+                               const std::string& body, const std::string& token,
+                               const std::string& version);
+  static ApiResult send(http::Services& services, const http::Request& req);
+
   EngineHarness& engine() { return engine_; }
   http::Services& services() { return services_; }
+  http::ReadCache& read_cache() { return read_cache_; }
 
   static constexpr const char* kAdmin = "admin:admin-project:admin";
   static constexpr const char* kAlice = "alice:project-a";
@@ -51,6 +59,7 @@ class ApiHarness {
  private:
   EngineHarness engine_;
   std::unique_ptr<http::Authenticator> auth_;
+  http::ReadCache read_cache_{64u << 20};  // on, as in agated: every handler test goes through it
   http::Services services_;
 };
 

@@ -69,6 +69,7 @@ TEST_F(ConfigFileTest, ReadsEveryKey) {
 listen = "127.0.0.1:9999"
 threads = 4
 body_limit = "2MiB"
+read_cache = 0
 [storage]
 data_dir = "/srv/agate"
 map_size = 1073741824
@@ -77,6 +78,7 @@ durability = "nometasync"
   EXPECT_EQ(c.listen_port, 9999);
   EXPECT_EQ(c.threads, 4u);
   EXPECT_EQ(c.body_limit, 2u << 20);
+  EXPECT_EQ(c.read_cache, 0u);
   EXPECT_EQ(c.data_dir, "/srv/agate");
   EXPECT_EQ(c.storage.map_size, 1u << 30);
   EXPECT_EQ(c.storage.durability, lmdb::Durability::nometasync);

@@ -76,7 +76,7 @@ std::string human_bytes(std::uint64_t bytes) {
 
 int main(int argc, char** argv) {
   CLI::App app{"agated — the Agate access-policy server"};
-  std::string config_file, listen, data_dir, map_size, durability, port_file;
+  std::string config_file, listen, data_dir, map_size, durability, port_file, read_cache;
   unsigned threads = 0;
   app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "address:port to serve on (default 127.0.0.1:8786)");
@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   app.add_option("--map-size", map_size, "largest size of the LMDB environment, e.g. 16GiB");
   app.add_option("--durability", durability, "sync | nometasync | nosync (default sync)");
   app.add_option("--threads", threads, "HTTP threads (default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--read-cache", read_cache,
+                 "memory for rendered answers of heavy reads, e.g. 64MiB; 0 disables (default "
+                 "64MiB)");
   app.add_option("--port-file", port_file,
                  "write the port listened on to this file once listening (useful with port 0)");
   CLI11_PARSE(app, argc, argv);
@@ -100,6 +103,13 @@ int main(int argc, char** argv) {
       if (!bytes)
         throw ConfigError(fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
       config.storage.map_size = *bytes;
+    }
+    if (!read_cache.empty()) {
+      auto bytes = agate::tools::parse_size(read_cache);
+      if (!bytes)
+        throw ConfigError(
+            fmt::format("--read-cache {}: expected a size such as 64MiB", read_cache));
+      config.read_cache = *bytes;
     }
     if (!durability.empty()) {
       auto d = agate::lmdb::parse_durability(durability);
@@ -165,10 +175,15 @@ int main(int argc, char** argv) {
         });
     dispatcher.start();
     auto auth = agate::http::make_noauth_authenticator();
+    std::unique_ptr<agate::http::ReadCache> read_cache;
+    if (config.read_cache > 0)
+      read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
     agate::http::Services services{env, journal.log(), journal.store(), writer, *auth,
                                    [&dispatcher](const std::string& instance_id) {
                                      return dispatcher.in_flight(instance_id);
-                                   }};
+                                   },
+                                   [&dispatcher] { return dispatcher.flight_generation(); },
+                                   read_cache.get()};
     agate::http::ServerOptions options;
     options.address = config.listen_address;
     options.port = config.listen_port;
