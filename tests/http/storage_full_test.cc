@@ -1,0 +1,129 @@
+// The LMDB map full, over HTTP: writes are answered 507 with a clear message and change nothing,
+// reads keep working, the data stays whole, and once agated restarts with a larger map the same
+// writes succeed.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "events/event_log.h"
+#include "events/lmdb.h"
+#include "projections/rebuild.h"
+#include "projections/store.h"
+#include "tests/support/http_client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace agate {
+namespace {
+
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using testing::http_request;
+using testing::ServerProcess;
+
+const std::filesystem::path kAgated = AGATE_AGATED_PATH;
+
+const std::vector<std::pair<std::string, std::string>> kHeaders = {
+    {"X-Auth-Token", "alice:project-a"},
+    {"X-OpenStack-Manila-API-Version", "2.45"},
+    {"Content-Type", "application/json"}};
+
+std::string entry_body(int i) {
+  // A long user name, so that the map fills after a few thousand entries.
+  return R"({"entry": {"access_to": "user_)" + std::to_string(i) + std::string(200, 'x') +
+         R"(", "access_level": "ro"}})";
+}
+
+std::uint64_t last_seq(unsigned short port) {
+  auto res = http_request(port, bhttp::verb::get, "/healthz");
+  return json::parse(res.body()).at("log").at("last_seq").to_number<std::uint64_t>();
+}
+
+TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
+  testing::TempDir dir;
+  const auto data = dir.path() / "data";
+  std::string group;
+  int added = 0;
+  {
+    ServerProcess server(kAgated, data, {"--map-size", "1MiB", "--durability", "nosync"});
+    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                                R"({"access-group": {"name": "g", "access_type": "user"}})",
+                                kHeaders);
+    ASSERT_EQ(created.result_int(), 200u) << created.body();
+    group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+    const std::string entries = "/v2/access-groups/" + group + "/entries";
+
+    std::optional<testing::HttpResponse> full;
+    for (int i = 0; i < 20000 && !full; ++i) {
+      auto res = http_request(server.port(), bhttp::verb::post, entries, entry_body(i), kHeaders);
+      if (res.result_int() == 507) {
+        full = res;
+      } else {
+        ASSERT_LT(res.result_int(), 300u) << res.body();
+        ++added;
+      }
+    }
+    ASSERT_TRUE(full) << "the map never filled";
+    ASSERT_GT(added, 10);
+    const auto fault = json::parse(full->body()).as_object();
+    ASSERT_EQ(fault.size(), 1u) << full->body();
+    const auto& error = fault.begin()->value().as_object();
+    EXPECT_EQ(error.at("code"), 507);
+    EXPECT_NE(std::string(error.at("message").as_string()).find("storage is full"),
+              std::string::npos)
+        << full->body();
+
+    // Refused writes change nothing, again and again; reads are served.
+    const auto seq = last_seq(server.port());
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(http_request(server.port(), bhttp::verb::post, entries, entry_body(100000 + i),
+                             kHeaders)
+                    .result_int(),
+                507u);
+    }
+    EXPECT_EQ(last_seq(server.port()), seq);
+    auto show = http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "",
+                             kHeaders);
+    ASSERT_EQ(show.result_int(), 200u);
+    EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added);
+    EXPECT_EQ(server.stop(), 0);
+  }
+
+  {
+    // Whole: the projections equal a rebuild from the log.
+    lmdb::EnvOptions o;
+    o.durability = lmdb::Durability::nosync;
+    auto env = lmdb::Env::open(data, o);
+    auto log = events::EventLog::open(env);
+    projections::StoreOptions options;
+    options.backends = {"default"};
+    options.default_backend = "default";
+    auto store = projections::Store::open(env, options);
+    std::string live;
+    {
+      auto txn = lmdb::Txn::begin_read(env);
+      live = store.digest(txn);
+    }
+    testing::TempDir rebuilt;
+    lmdb::EnvOptions big = o;
+    big.map_size = 64u << 20;
+    auto target_env = lmdb::Env::open(rebuilt.path(), big);
+    auto target = projections::Store::open(target_env, options);
+    projections::rebuild(env, log, target_env, target);
+    auto txn = lmdb::Txn::begin_read(target_env);
+    EXPECT_EQ(target.digest(txn), live);
+  }
+
+  // More room: the write refused before now succeeds, and everything written before is there.
+  ServerProcess server(kAgated, data, {"--map-size", "8MiB", "--durability", "nosync"});
+  auto res = http_request(server.port(), bhttp::verb::post,
+                          "/v2/access-groups/" + group + "/entries", entry_body(100000), kHeaders);
+  EXPECT_LT(res.result_int(), 300u) << res.body();
+  auto show =
+      http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
+  EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added + 1);
+}
+
+}  // namespace
+}  // namespace agate
