@@ -177,6 +177,8 @@ void healthz(Services& services, const ApiRequest& req, Respond respond) {
 
 }  // namespace
 
+const std::vector<Route>& all_routes() { return routes(); }
+
 // ---- responses ------------------------------------------------------------------------------
 
 Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body) {

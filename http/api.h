@@ -119,6 +119,9 @@ void add_share_action_routes(std::vector<Route>& routes);
 void add_access_rule_routes(std::vector<Route>& routes);
 void add_access_group_routes(std::vector<Route>& routes);
 
+// Every route handle_request knows, in the order they are matched (tests walk them all).
+const std::vector<Route>& all_routes();
+
 // Answers one request. Pure with respect to sockets: tests call it directly. `respond` is called
 // exactly once, possibly on another thread (the writer's). Never throws.
 void handle_request(Services& services, const Request& request, Respond respond);
