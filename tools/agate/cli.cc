@@ -31,6 +31,7 @@ NAMES AND IDS
   A share or an access group may be given by name or by id, a share type by name or by id.
   A name is looked up by listing what the token can see (every project's objects for an
   administrator); a name that matches nothing, or several objects, is refused: give the id.
+  An id that matches nothing gets agated's own answer ("... could not be found.").
 
 OUTPUT
   Tables as the manila client prints them; --json prints agated's JSON answer instead.
@@ -356,13 +357,25 @@ void Cli::print(const Reply& reply, const std::function<std::string()>& table) {
 std::string Cli::resolve(const std::string& noun, const std::string& show_path,
                          const std::string& list_path, const std::string& list_key,
                          const Query& list_query, const std::string& arg) {
-  if (looks_like_uuid(arg) && api().try_get(show_path + arg)) return arg;
+  // An id is shown first; if it is not found, it may still be a name, and if it is not that
+  // either, agated's own 404 is the answer.
+  std::optional<ApiError> missing;
+  if (looks_like_uuid(arg)) {
+    try {
+      api().get(show_path + arg);
+      return arg;
+    } catch (const ApiError& e) {
+      if (e.status() != 404) throw;
+      missing = e;
+    }
+  }
   auto reply = api().get(list_path, list_query);
   std::vector<std::string> matches;
   for (const auto& item : array_member(reply.body, list_key)) {
     if (text(item, "id") == arg || text(item, "name") == arg) matches.push_back(text(item, "id"));
   }
   if (matches.empty()) {
+    if (missing) throw *missing;
     throw CommandError(fmt::format("No {} with a name or id of '{}' exists.", noun, arg));
   }
   if (matches.size() > 1) {

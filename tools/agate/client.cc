@@ -81,12 +81,6 @@ Reply Client::del(std::string_view path, const Query& query) {
   return checked(send(http::verb::delete_, path, query, std::nullopt));
 }
 
-std::optional<Reply> Client::try_get(std::string_view path) {
-  auto reply = send(http::verb::get, path, {}, std::nullopt);
-  if (reply.status == 404) return std::nullopt;
-  return checked(std::move(reply));
-}
-
 Reply Client::checked(Reply reply) {
   if (reply.status < 400) return reply;
   auto message = fault_message(reply.body);

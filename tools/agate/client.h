@@ -89,9 +89,6 @@ class Client {
   Reply put(std::string_view path, const boost::json::value& body);
   Reply del(std::string_view path, const Query& query = {});
 
-  // As get(), but a 404 is an answer: nullopt.
-  std::optional<Reply> try_get(std::string_view path);
-
  private:
   Reply send(boost::beast::http::verb method, std::string_view path, const Query& query,
              const std::optional<boost::json::value>& body);
