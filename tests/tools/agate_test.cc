@@ -131,12 +131,15 @@ std::size_t row_count(const std::string& table) {
 class AgateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.emplace(kAgated, dir_.path() / "data",
-                    std::vector<std::string>{"--durability", "nosync"});
+    auto args = server_args();
+    args.insert(args.end(), {"--durability", "nosync"});
+    server_.emplace(kAgated, dir_.path() / "data", args);
     url_ = "http://127.0.0.1:" + std::to_string(server_->port());
     auto r = as(kAdmin, {"type-create", "default"});
     ASSERT_EQ(r.status, 0) << r.err;
   }
+
+  virtual std::vector<std::string> server_args() { return {}; }
 
   Result as(const std::string& token, std::vector<std::string> args) {
     args.insert(args.begin(), {"--url", url_, "--token", token});
@@ -168,13 +171,13 @@ class AgateTest : public ::testing::Test {
     return property(ok({"access-group-create", name, "--access-type", type}), "id");
   }
 
-  // Waits until the fake back end has applied the share's rules.
-  void settle(const std::string& share) {
+  // Waits until the share's access_rules_status is `status` (the back end has answered).
+  void settle(const std::string& share, const std::string& status = "active") {
     for (int i = 0; i < 400; ++i) {
-      if (property(ok({"effective-access", share}), "access_rules_status") == "active") return;
+      if (property(ok({"effective-access", share}), "access_rules_status") == status) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    FAIL() << "share " << share << " never became active";
+    FAIL() << "share " << share << " never became " << status;
   }
 
   testing::TempDir dir_;
@@ -518,6 +521,49 @@ TEST_F(AgateTest, SyncIsAcceptedAndPrintsNothing) {
   auto r = alice({"access-sync", "nosuch"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "ERROR: No share with a name or id of 'nosuch' exists.\n");
+}
+
+// A back end that refuses 3.3.3.3, as in the proposal's case 3.
+class AgateFailingBackendTest : public AgateTest {
+ protected:
+  std::vector<std::string> server_args() override {
+    const auto config = dir_.path() / "agate.toml";
+    std::ofstream(config) << "[backends.default]\n"
+                             "driver = \"fake\"\n"
+                             "fail_rules_matching = \"^3\\\\.3\\\\.3\\\\.3\"\n"
+                             "failure_message = \"export refused\"\n";
+    return {"--config", config.string()};
+  }
+};
+
+TEST_F(AgateFailingBackendTest, EffectiveAccessShowsAPartialFailureAndSyncRetries) {
+  const auto share = create_share("Share 1");
+  create_group("AG1", "ip");
+  for (const auto* address : {"1.1.1.1", "2.2.2.2", "3.3.3.3"}) {
+    ok({"access-group-entry-create", "AG1", "ip", address});
+  }
+  const auto mapping = property(ok({"access-allow", "Share 1", "access-group", "AG1"}), "id");
+  settle(share, "error");
+
+  auto effective = ok({"effective-access", "Share 1"});
+  EXPECT_NE(effective.find("| ip          | 3.3.3.3/32 | rw           | error  |"),
+            std::string::npos)
+      << effective;
+  EXPECT_NE(effective.find("| ip          | 1.1.1.1/32 | rw           | active |"),
+            std::string::npos)
+      << effective;
+  EXPECT_TRUE(std::regex_search(effective,
+                                std::regex(R"(\| error +\| [^|]*3\.3\.3\.3[^|]*export refused)")))
+      << effective;
+  EXPECT_EQ(row(ok({"access-list", "Share 1"}), mapping).at(4), "error");
+  EXPECT_EQ(property(ok({"show", "Share 1"}), "access_rules_status"), "error");
+
+  // Retrying is accepted; this back end still refuses the address.
+  EXPECT_EQ(ok({"access-sync", "Share 1"}), "");
+  settle(share, "error");
+  // Removing the entry the back end refuses brings the share back.
+  ok({"access-group-entry-delete", "AG1", "3.3.3.3"});
+  settle(share, "active");
 }
 
 TEST_F(AgateTest, GroupDeleteRefusedWhileAttachedUnlessForced) {
