@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -28,9 +29,9 @@ constexpr const char* kMainFooter = R"~(
 Every command takes --help. Global options may come before or after the command.
 
 NAMES AND IDS
-  A share or an access group may be given by name or by id, a share type by name or by id.
-  A name is looked up by listing what the token can see (every project's objects for an
-  administrator); a name that matches nothing, or several objects, is refused: give the id.
+  Shares, access groups and share types may be given by name or by id. A name is looked up
+  by listing what the token can see (every project's objects for an administrator); a name
+  that matches nothing, or several objects, is refused: give the id.
   An id that matches nothing gets agated's own answer ("... could not be found.").
 
 OUTPUT
@@ -268,8 +269,8 @@ Cli::Cli(std::ostream& out, std::ostream& err)
       ->envname("AGATE_URL")
       ->capture_default_str();
   app_.add_option("--token", globals_.token,
-                  "the X-Auth-Token; in agated's noauth mode USER:PROJECT[:admin|:reader] "
-                  "(env AGATE_TOKEN, else OS_TOKEN)")
+                  "the X-Auth-Token; in agated's noauth mode USER:PROJECT[:admin|:reader]; "
+                  "OS_TOKEN is read when neither this nor AGATE_TOKEN is given")
       ->envname("AGATE_TOKEN");
   app_.add_option("--api-version", globals_.api_version,
                   "the Manila microversion to ask for, 2.0 to 2.45")
@@ -277,7 +278,7 @@ Cli::Cli(std::ostream& out, std::ostream& err)
       ->capture_default_str();
   app_.add_option("--timeout", globals_.timeout, "seconds to wait for each answer")
       ->envname("AGATE_TIMEOUT")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   app_.add_flag("--json", globals_.json, "print agated's JSON answer instead of a table");
   add_group_commands();
