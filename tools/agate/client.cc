@@ -108,7 +108,12 @@ Reply Client::send(http::verb method, std::string_view path, const Query& query,
   }
 
   http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, endpoint_.host + ":" + endpoint_.port);
+  // An IPv6 address is bracketed in the Host header and in messages, as in a URL.
+  const std::string authority =
+      (endpoint_.host.find(':') == std::string::npos ? endpoint_.host
+                                                     : "[" + endpoint_.host + "]") +
+      ":" + endpoint_.port;
+  req.set(http::field::host, authority);
   req.set(http::field::user_agent, "agate");
   req.set(http::field::accept, "application/json");
   req.set("X-Auth-Token", token_);
@@ -119,7 +124,7 @@ Reply Client::send(http::verb method, std::string_view path, const Query& query,
   }
   req.prepare_payload();
 
-  const std::string where = fmt::format("http://{}:{}", endpoint_.host, endpoint_.port);
+  const std::string where = "http://" + authority;
   asio::io_context ioc;
   asio::ip::tcp::resolver resolver(ioc);
   boost::system::error_code ec;
