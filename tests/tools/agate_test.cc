@@ -626,7 +626,10 @@ TEST_F(AgateTest, NamesResolveOnlyWithinWhatTheTokenSees) {
                            "Access group " + group + " could not be found."));
   r = as(kMallory, {"access-list", "Share 1"});
   EXPECT_EQ(r.status, 1);
-  // An administrator resolves every project's names.
+  // An administrator lists every project's groups when asked, and resolves every project's
+  // names.
+  EXPECT_EQ(row_count(ok({"access-group-list"}, kAdmin)), 0u);
+  EXPECT_EQ(row(ok({"access-group-list", "--all-tenants"}, kAdmin), group).at(1), "AG1");
   EXPECT_EQ(property(ok({"access-group-show", "AG1"}, kAdmin), "id"), group);
   EXPECT_EQ(row_count(ok({"access-list", "Share 1"}, kAdmin)), 0u);
 }

@@ -675,7 +675,7 @@ DELETE /v2/access-groups/{id}/entries/{entry_id})",
               if (text(e, "access_to") == o->second) entry_id = text(e, "id");
             }
           }
-          api().del("access-groups/" + group_id + "/entries/" + entry_id);
+          api().del("access-groups/" + group_id + "/entries/" + percent_encode(entry_id));
           return 0;
         });
     c->add_option("GROUP_OR_ENTRY", o->first, "the entry's id; or the group, if ENTRY follows")
