@@ -12,9 +12,11 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -632,6 +634,40 @@ TEST_F(AgateTest, NamesResolveOnlyWithinWhatTheTokenSees) {
   EXPECT_EQ(row(ok({"access-group-list", "--all-tenants"}, kAdmin), group).at(1), "AG1");
   EXPECT_EQ(property(ok({"access-group-show", "AG1"}, kAdmin), "id"), group);
   EXPECT_EQ(row_count(ok({"access-list", "Share 1"}, kAdmin)), 0u);
+}
+
+TEST_F(AgateTest, GroupsPastTheServersFirstPageAreListedAndFound) {
+  // agated answers a group list with 1000 groups unless asked for another page.
+  const std::vector<std::pair<std::string, std::string>> headers = {{"X-Auth-Token", kAlice}};
+  for (int i = 0; i < 1001; ++i) {
+    auto res = testing::http_request(
+        server_->port(), boost::beast::http::verb::post, "/v2/access-groups",
+        R"({"access-group": {"name": "g)" + std::to_string(i) + R"(", "access_type": "ip"}})",
+        headers);
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+  }
+  auto first_page =
+      json::parse(testing::http_request(server_->port(), boost::beast::http::verb::get,
+                                        "/v2/access-groups", "", headers)
+                      .body());
+  ASSERT_EQ(first_page.at("access-groups").as_array().size(), 1000u);
+  std::set<std::string> names;
+  for (const auto& g : first_page.at("access-groups").as_array()) {
+    names.insert(std::string(g.at("name").as_string()));
+  }
+  std::string beyond;
+  for (int i = 0; i < 1001 && beyond.empty(); ++i) {
+    if (!names.contains("g" + std::to_string(i))) beyond = "g" + std::to_string(i);
+  }
+
+  EXPECT_EQ(row_count(ok({"access-group-list"})), 1001u);
+  EXPECT_EQ(ok_json({"access-group-list"}).at("access-groups").as_array().size(), 1001u);
+  EXPECT_EQ(property(ok({"access-group-show", beyond}), "name"), beyond);
+  // An entry given by its id alone is looked for in every page of groups.
+  const auto entry = ok_json({"access-group-entry-create", beyond, "ip", "10.9.9.9"});
+  EXPECT_EQ(ok({"access-group-entry-delete", std::string(entry.at("entry").at("id").as_string())}),
+            "");
+  EXPECT_EQ(row_count(ok({"access-group-entry-list", beyond})), 0u);
 }
 
 TEST_F(AgateTest, OlderMicroversionsUseTheActionsOfTheirTime) {

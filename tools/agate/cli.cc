@@ -35,7 +35,8 @@ NAMES AND IDS
   An id that matches nothing gets agated's own answer ("... could not be found.").
 
 OUTPUT
-  Tables as the manila client prints them; --json prints agated's JSON answer instead.
+  Tables as the manila client prints them; --json prints agated's JSON answer instead (for
+  access-group-list, every page of the answer in one list).
   Commands whose request has no answer body (delete, deny, sync) print nothing.
 
 ENVIRONMENT
@@ -237,9 +238,9 @@ class Cli {
   void print(const Reply& reply, const std::function<std::string()>& table);
   void report(const std::exception& e);
 
+  json::array groups(Query query);
   std::string resolve(const std::string& noun, const std::string& show_path,
-                      const std::string& list_path, const std::string& list_key,
-                      const Query& list_query, const std::string& arg);
+                      const std::function<json::array()>& list, const std::string& arg);
   std::string resolve_share(const std::string& arg);
   std::string resolve_group(const std::string& arg);
   std::string resolve_type(const std::string& arg);
@@ -355,9 +356,24 @@ void Cli::print(const Reply& reply, const std::function<std::string()>& table) {
   out_ << (globals_.json ? pretty_json(reply.body) : table());
 }
 
+// Every access group `query` selects. agated answers a group list with 1000 groups at most
+// unless asked for a page, so the pages are asked for one after the other.
+json::array Cli::groups(Query query) {
+  constexpr std::size_t kPage = 1000;
+  query.emplace_back("limit", std::to_string(kPage));
+  query.emplace_back("offset", "");
+  json::array all;
+  for (std::size_t offset = 0;; offset += kPage) {
+    query.back().second = std::to_string(offset);
+    auto reply = api().get("access-groups", query);
+    const auto& page = array_member(reply.body, "access-groups");
+    for (const auto& g : page) all.push_back(g);
+    if (page.size() < kPage) return all;
+  }
+}
+
 std::string Cli::resolve(const std::string& noun, const std::string& show_path,
-                         const std::string& list_path, const std::string& list_key,
-                         const Query& list_query, const std::string& arg) {
+                         const std::function<json::array()>& list, const std::string& arg) {
   // An id is shown first; if it is not found, it may still be a name, and if it is not that
   // either, agated's own 404 is the answer.
   std::optional<ApiError> missing;
@@ -370,9 +386,8 @@ std::string Cli::resolve(const std::string& noun, const std::string& show_path,
       missing = e;
     }
   }
-  auto reply = api().get(list_path, list_query);
   std::vector<std::string> matches;
-  for (const auto& item : array_member(reply.body, list_key)) {
+  for (const auto& item : list()) {
     if (text(item, "id") == arg || text(item, "name") == arg) matches.push_back(text(item, "id"));
   }
   if (matches.empty()) {
@@ -387,17 +402,32 @@ std::string Cli::resolve(const std::string& noun, const std::string& show_path,
 }
 
 std::string Cli::resolve_share(const std::string& arg) {
-  return resolve("share", "shares/", "shares", "shares", {{"name", arg}, {"all_tenants", "1"}},
-                 arg);
+  return resolve(
+      "share", "shares/",
+      [&] {
+        auto r = api().get("shares", {{"name", arg}, {"all_tenants", "1"}});
+        return array_member(r.body, "shares");
+      },
+      arg);
 }
 
 std::string Cli::resolve_group(const std::string& arg) {
-  return resolve("access group", "access-groups/", "access-groups", "access-groups",
-                 {{"all_tenants", "1"}}, arg);
+  return resolve(
+      "access group", "access-groups/",
+      [&] {
+        return groups({{"all_tenants", "1"}});
+      },
+      arg);
 }
 
 std::string Cli::resolve_type(const std::string& arg) {
-  return resolve("share type", "types/", "types", "share_types", {{"is_public", "all"}}, arg);
+  return resolve(
+      "share type", "types/",
+      [&] {
+        auto r = api().get("types", {{"is_public", "all"}});
+        return array_member(r.body, "share_types");
+      },
+      arg);
 }
 
 // The share action's name at the chosen microversion: "os-<name>" before 2.7.
@@ -423,9 +453,8 @@ std::string Cli::deny_target(const std::string& share, const std::string& share_
   for (const auto& r : rules) {
     if (text(r, "id") == arg) return arg;
   }
-  auto groups = api().get("access-groups", {{"share_id", share_id}, {"all_tenants", "1"}});
   std::vector<std::string> matches;
-  for (const auto& g : array_member(groups.body, "access-groups")) {
+  for (const auto& g : groups({{"share_id", share_id}, {"all_tenants", "1"}})) {
     if (text(g, "id") == arg || text(g, "name") == arg) matches.push_back(text(g, "id"));
   }
   if (matches.size() > 1) {
@@ -489,16 +518,17 @@ POST /v2/access-groups)",
   agate access-group-list
   agate access-group-list --share "Share 1"
 
-GET /v2/access-groups[?share_id=S])",
+GET /v2/access-groups[?share_id=S], a page of 1000 at a time)",
         [this, o] {
           Query q;
           // The share narrows the list; all_tenants lets an administrator see the groups on
           // another project's share.
           if (!o->share.empty()) q.emplace_back("share_id", resolve_share(o->share));
           if (o->all_tenants || !o->share.empty()) q.emplace_back("all_tenants", "1");
-          auto r = api().get("access-groups", q);
+          Reply r;
+          r.body = {{"access-groups", groups(q)}};
           print(r, [&] {
-            return list_table(array_member(r.body, "access-groups"),
+            return list_table(r.body.at("access-groups").as_array(),
                               {{"ID", "id"},
                                {"Name", "name"},
                                {"Type", "access_type"},
@@ -655,8 +685,7 @@ DELETE /v2/access-groups/{id}/entries/{entry_id})",
           std::string group_id, entry_id;
           if (o->second.empty()) {
             entry_id = o->first;
-            auto groups = api().get("access-groups", {{"all_tenants", "1"}});
-            for (const auto& g : array_member(groups.body, "access-groups")) {
+            for (const auto& g : groups({{"all_tenants", "1"}})) {
               auto entries = api().get("access-groups/" + text(g, "id") + "/entries");
               for (const auto& e : array_member(entries.body, "entries")) {
                 if (text(e, "id") == entry_id) group_id = text(g, "id");
@@ -861,9 +890,7 @@ GET /v2/shares/{id}/effective-access)",
               }
             }
             if (has_group) {
-              auto groups =
-                  api().get("access-groups", {{"share_id", share_id}, {"all_tenants", "1"}});
-              for (const auto& g : array_member(groups.body, "access-groups")) {
+              for (const auto& g : groups({{"share_id", share_id}, {"all_tenants", "1"}})) {
                 group_names[text(g, "id")] = text(g, "name");
               }
             }
