@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <regex>
@@ -21,8 +22,9 @@ class Fake final : public FakeDriver {
     std::size_t call = 0;
     {
       std::lock_guard lock(mutex_);
+      call = ++call_count_;
       calls_.push_back(request);
-      call = calls_.size();
+      while (calls_.size() > options_.kept_calls) calls_.pop_front();
       options = options_;
       pattern = pattern_;
     }
@@ -67,12 +69,12 @@ class Fake final : public FakeDriver {
 
   std::vector<UpdateRequest> calls() const override {
     std::lock_guard lock(mutex_);
-    return calls_;
+    return {calls_.begin(), calls_.end()};
   }
 
   std::size_t call_count() const override {
     std::lock_guard lock(mutex_);
-    return calls_.size();
+    return call_count_;
   }
 
   void set_options(FakeOptions options) override {
@@ -87,7 +89,8 @@ class Fake final : public FakeDriver {
   mutable std::mutex mutex_;
   FakeOptions options_;
   std::optional<std::regex> pattern_;
-  std::vector<UpdateRequest> calls_;
+  std::deque<UpdateRequest> calls_;
+  std::size_t call_count_ = 0;
   std::map<std::string, std::map<events::RuleKey, events::AccessLevel>> exports_;
 };
 

@@ -22,6 +22,8 @@ struct FakeOptions {
   unsigned fail_first_calls = 0;
   unsigned fail_every_nth_call = 0;
   std::chrono::milliseconds delay{0};  // each call sleeps this long first
+  // How many of the latest requests calls() keeps (a long-running agated must not grow).
+  std::size_t kept_calls = 64;
 };
 
 // Thread-safety: every member may be called from any thread.
@@ -30,8 +32,9 @@ class FakeDriver : public Driver {
   // The rules the fake back end exports for an instance, by key.
   virtual std::map<events::RuleKey, events::AccessLevel> exports(
       const std::string& instance_id) const = 0;
-  // Every request received, in order.
+  // The latest requests received (at most FakeOptions::kept_calls), oldest first.
   virtual std::vector<UpdateRequest> calls() const = 0;
+  // How many requests were received in all.
   virtual std::size_t call_count() const = 0;
   virtual void set_options(FakeOptions options) = 0;
 };
