@@ -27,6 +27,7 @@
 #include <climits>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include "engine/decide.h"
 #include "http/api.h"
@@ -107,11 +108,22 @@ class ShareAccess {
       hosted_.push_back(std::move(in));
     }
     status_ = store_.share_access_rules_status(txn_, share_);
+    for (const auto& in : hosted_) any_access_key_ = any_access_key_ || !in.access_keys.empty();
     if (load == Load::all_rules) {
       all_loaded_ = true;
       for (auto& rule : store_.effective_rules(txn_, share_.id)) {
         auto key = rule.key();
         effective_.emplace(std::move(key), std::move(rule));
+      }
+      // Each source leads to its rule, so that views of rules and mappings need not work out
+      // identities (parsing networks) again.
+      for (const auto& [key, rule] : effective_) {
+        for (const auto& source : rule.sources) {
+          (source.kind == engine::RuleSource::Kind::direct ? by_rule_id_ : by_entry_id_)
+              .emplace(source.kind == engine::RuleSource::Kind::direct ? source.id
+                                                                       : source.entry_id,
+                       &rule);
+        }
       }
     }
   }
@@ -153,8 +165,14 @@ class ShareAccess {
       }
       return "queued_to_deny";
     }
+    if (all_loaded_) {
+      // A live rule is always a source of an effective rule: the first return is not reached.
+      auto it = by_rule_id_.find(rule.id);
+      if (it == by_rule_id_.end()) return "queued_to_apply";
+      return std::string(effective_state(*it->second));
+    }
     auto effective = effective_rule(rule.access_type, rule.access_to);
-    if (!effective) return "queued_to_apply";  // not reached: a live rule is effective
+    if (!effective) return "queued_to_apply";
     return std::string(effective_state(*effective));
   }
 
@@ -163,7 +181,11 @@ class ShareAccess {
     if (v < kRuleStateVersion) return translated();
     std::string_view state = "active";
     for (const auto& entry : store_.entries(txn_, mapping.group_id)) {
-      if (auto effective = effective_rule(entry.access_type, entry.access_to)) {
+      if (all_loaded_) {
+        if (auto it = by_entry_id_.find(entry.id); it != by_entry_id_.end()) {
+          state = worse(state, effective_state(*it->second));
+        }
+      } else if (auto effective = effective_rule(entry.access_type, entry.access_to)) {
         state = worse(state, effective_state(*effective));
       }
     }
@@ -172,7 +194,17 @@ class ShareAccess {
 
   // The key a back end reported for the rule (cephx), or null.
   boost::json::value access_key(events::AccessType type, std::string_view access_to) const {
-    const events::RuleKey key{type, engine::rule_identity(type, access_to)};
+    if (!any_access_key_) return nullptr;
+    return key_reported(events::RuleKey{type, engine::rule_identity(type, access_to)});
+  }
+  // The same for an effective rule, whose access_to is its identity already.
+  boost::json::value access_key_of(const EffectiveRule& rule) const {
+    if (!any_access_key_) return nullptr;
+    return key_reported(events::RuleKey{rule.access_type, rule.access_to});
+  }
+
+ private:
+  boost::json::value key_reported(const events::RuleKey& key) const {
     for (const auto& in : hosted_) {
       for (const auto& k : in.access_keys) {
         if (k.rule == key) return boost::json::string(k.access_key);
@@ -181,7 +213,6 @@ class ShareAccess {
     return nullptr;
   }
 
- private:
   static std::string_view on_instance(const InstanceRow& in,
                                       const std::optional<std::uint64_t>& flight,
                                       const EffectiveRule& rule) {
@@ -213,7 +244,10 @@ class ShareAccess {
   std::vector<std::optional<std::uint64_t>> flights_;  // per hosted instance
   std::string status_;
   bool all_loaded_ = false;
+  bool any_access_key_ = false;  // some instance reported a key
   std::map<RuleIdentity, EffectiveRule> effective_;
+  // Into effective_, when all rules are loaded: by direct rule id, and by group entry id.
+  std::unordered_map<std::string, const EffectiveRule*> by_rule_id_, by_entry_id_;
 };
 
 // ---- views ----------------------------------------------------------------------------------
@@ -683,7 +717,7 @@ boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, Shar
                      {"access_to", rule.access_to},
                      {"access_level", events::to_string(rule.access_level)},
                      {"state", access.effective_state(rule)},
-                     {"access_key", access.access_key(rule.access_type, rule.access_to)},
+                     {"access_key", access.access_key_of(rule)},
                      {"sources", std::move(sources)}});
   }
   // What each back end last reported: the proposal's access_status_message lives here.
