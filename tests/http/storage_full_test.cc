@@ -1,10 +1,13 @@
-// The LMDB map full, over HTTP: writes are answered 507 with a clear message and change nothing,
-// reads keep working, the data stays whole, and once agated restarts with a larger map the same
-// writes succeed.
+// The LMDB map or the disk full, over HTTP: writes are answered 507 with a clear message and
+// change nothing, reads keep working, the data stays whole, and once there is room again (a
+// larger map on restart; space freed on the disk, without a restart) the same writes succeed.
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 
 #include "events/event_log.h"
 #include "events/lmdb.h"
@@ -47,9 +50,9 @@ TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
   int added = 0;
   {
     ServerProcess server(kAgated, data, {"--map-size", "1MiB", "--durability", "nosync"});
-    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
-                                R"({"access-group": {"name": "g", "access_type": "user"}})",
-                                kHeaders);
+    auto created =
+        http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                     R"({"access-group": {"name": "g", "access_type": "user"}})", kHeaders);
     ASSERT_EQ(created.result_int(), 200u) << created.body();
     group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
     const std::string entries = "/v2/access-groups/" + group + "/entries";
@@ -77,14 +80,14 @@ TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
     // Refused writes change nothing, again and again; reads are served.
     const auto seq = last_seq(server.port());
     for (int i = 0; i < 5; ++i) {
-      EXPECT_EQ(http_request(server.port(), bhttp::verb::post, entries, entry_body(100000 + i),
-                             kHeaders)
-                    .result_int(),
-                507u);
+      EXPECT_EQ(
+          http_request(server.port(), bhttp::verb::post, entries, entry_body(100000 + i), kHeaders)
+              .result_int(),
+          507u);
     }
     EXPECT_EQ(last_seq(server.port()), seq);
-    auto show = http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "",
-                             kHeaders);
+    auto show =
+        http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
     ASSERT_EQ(show.result_int(), 200u);
     EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added);
     EXPECT_EQ(server.stop(), 0);
@@ -120,6 +123,86 @@ TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
   auto res = http_request(server.port(), bhttp::verb::post,
                           "/v2/access-groups/" + group + "/entries", entry_body(100000), kHeaders);
   EXPECT_LT(res.result_int(), 300u) << res.body();
+  auto show =
+      http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
+  EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added + 1);
+}
+
+// A small tmpfs mounted on a directory for the life of the object (root only).
+class SmallDisk {
+ public:
+  SmallDisk(const std::filesystem::path& at, const char* size) : at_(at) {
+    std::filesystem::create_directories(at);
+    const std::string options = std::string("size=") + size;
+    mounted_ = ::geteuid() == 0 && ::mount("tmpfs", at.c_str(), "tmpfs", 0, options.c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::filesystem::path at_;
+  bool mounted_ = false;
+};
+
+TEST(StorageFull, AFullDiskIs507AndFreeingSpaceWritesAgainWithoutARestart) {
+  testing::TempDir dir;
+  const auto data = dir.path() / "data";
+  SmallDisk disk(data, "6m");
+  if (!disk.mounted()) GTEST_SKIP() << "needs root and tmpfs to make a small disk";
+  // Something to free later: a third of the disk.
+  const auto filler = data / "filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    const std::string block(1 << 20, 'f');
+    for (int i = 0; i < 2; ++i) out << block;
+  }
+  std::string group;
+  int added = 0;
+  {
+    // The map is far larger than the disk: the disk fills first.
+    ServerProcess server(kAgated, data, {"--map-size", "256MiB", "--durability", "nosync"});
+    auto created =
+        http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                     R"({"access-group": {"name": "g", "access_type": "user"}})", kHeaders);
+    ASSERT_EQ(created.result_int(), 200u) << created.body();
+    group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+    const std::string entries = "/v2/access-groups/" + group + "/entries";
+    std::optional<testing::HttpResponse> full;
+    for (int i = 0; i < 100000 && !full; ++i) {
+      auto res = http_request(server.port(), bhttp::verb::post, entries, entry_body(i), kHeaders);
+      if (res.result_int() == 507) {
+        full = res;
+      } else {
+        ASSERT_LT(res.result_int(), 300u) << res.body();
+        ++added;
+      }
+    }
+    ASSERT_TRUE(full) << "the disk never filled";
+    EXPECT_NE(full->body().find("storage is full"), std::string::npos) << full->body();
+    const auto seq = last_seq(server.port());
+    EXPECT_EQ(http_request(server.port(), bhttp::verb::post, entries, entry_body(200000), kHeaders)
+                  .result_int(),
+              507u);
+    EXPECT_EQ(last_seq(server.port()), seq);
+    auto show =
+        http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
+    ASSERT_EQ(show.result_int(), 200u);
+    EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added);
+
+    // Space freed: the next write goes through, with no restart.
+    std::filesystem::remove(filler);
+    auto again =
+        http_request(server.port(), bhttp::verb::post, entries, entry_body(200000), kHeaders);
+    EXPECT_LT(again.result_int(), 300u) << again.body();
+    show =
+        http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
+    EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added + 1);
+    EXPECT_EQ(server.stop(), 0);
+  }
+  // And it reopens whole.
+  ServerProcess server(kAgated, data, {"--map-size", "256MiB", "--durability", "nosync"});
   auto show =
       http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
   EXPECT_EQ(json::parse(show.body()).at("access-group").at("entry_count"), added + 1);
