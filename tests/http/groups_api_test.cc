@@ -179,7 +179,10 @@ TEST_F(GroupsApiTest, AuthenticationAndTenancyOfTheUrl) {
   auto missing = api_.get("/v2/project-a/access-groups", "");
   EXPECT_EQ(missing.status, 401u);
   EXPECT_TRUE(missing.body.as_object().contains("unauthorized"));
-  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "garbage").status, 401u);
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "alice:project-a:root").status, 401u);
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "two words").status, 401u);
+  // As in Manila's noauth, a token without a colon is user and project both.
+  EXPECT_EQ(api_.get("/v2/notused/access-groups", "notused").status, 200u);
   auto other = api_.get("/v2/project-b/access-groups", ApiHarness::kAlice);
   EXPECT_EQ(other.status, 400u);
   EXPECT_EQ(other.message(), "Malformed request url");
