@@ -11,9 +11,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <charconv>
 #include <list>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -104,6 +104,7 @@ struct HttpAnswer {
 
 // One request on a new connection, bounded by `timeout` from start to end. Returns the answer,
 // or what failed.
+// TODO(perf): keep connections to Keystone alive between validations.
 boost::system::result<HttpAnswer, std::string> call(
     const Endpoint& at, bhttp::verb method, const std::string& target,
     const std::vector<std::pair<std::string_view, std::string_view>>& headers,
