@@ -175,6 +175,61 @@ void healthz(Services& services, const ApiRequest& req, Respond respond) {
   respond(json_response(req, 200, body));
 }
 
+// The rest of handle_request once the token is known: tenancy of the URL, roles, routing.
+void route_authenticated(Services& services, ApiRequest req, const std::vector<std::string>& rest,
+                         const std::optional<std::string>& url_project, AuthResult identity,
+                         const Respond& respond) {
+  const bool read_method = req.raw.method() == Verb::get || req.raw.method() == Verb::head;
+  if (!identity) {
+    return respond(error_response(req, identity.error().status, identity.error().message));
+  }
+  if (url_project && *url_project != identity->project_id) {
+    return respond(error_response(req, 400, "Malformed request url"));
+  }
+  if (!has_known_role(*identity)) {
+    return respond(error_response(
+        req, 403,
+        fmt::format("Policy doesn't allow {} {} to be performed: the token holds none of the "
+                    "roles admin, member and reader.",
+                    req.raw.method_string(), req.path)));
+  }
+  req.context.project_id = identity->project_id;
+  req.context.user_id = identity->user_id;
+  req.context.is_admin = identity->is_admin;
+  req.context.is_reader = !identity->is_admin &&
+                          std::find(identity->roles.begin(), identity->roles.end(), "member") ==
+                              identity->roles.end();
+
+  const Route* found = nullptr;
+  bool path_exists = false, method_exists = false;
+  std::vector<std::string> params;
+  for (const auto& route : routes()) {
+    if (!matches(route, rest, params)) continue;
+    path_exists = true;
+    if (route.method != req.raw.method() &&
+        !(req.raw.method() == Verb::head && route.method == Verb::get)) {
+      continue;
+    }
+    method_exists = true;
+    if (req.version() < route.min || route.max < req.version()) continue;
+    found = &route;
+    break;
+  }
+  if (!path_exists) return respond(error_response(req, 404, kNotFound));
+  if (!method_exists) {
+    return respond(error_response(req, 405, "The method is not allowed for the requested URL."));
+  }
+  if (!found) return respond(error_response(req, 404, kNotFound));
+  matches(*found, rest, params);
+  req.params = std::move(params);
+  if (req.context.is_reader && !read_method && !found->readers_allowed) {
+    return respond(error_response(
+        req, 403, fmt::format("Policy doesn't allow {} {} to be performed by a reader.",
+                              req.raw.method_string(), req.path)));
+  }
+  found->handler(services, req, respond);
+}
+
 }  // namespace
 
 const std::vector<Route>& all_routes() { return routes(); }
@@ -372,49 +427,20 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
     }
 
     // Routing before authentication would tell strangers which paths exist; Manila
-    // authenticates first too.
-    auto identity = services.auth.authenticate(raw["X-Auth-Token"]);
-    if (!identity) {
-      return finish(error_response(req, identity.error().status, identity.error().message));
-    }
-    if (url_project && *url_project != identity->project_id) {
-      return finish(error_response(req, 400, "Malformed request url"));
-    }
-    req.context.project_id = identity->project_id;
-    req.context.user_id = identity->user_id;
-    req.context.is_admin = identity->is_admin;
-    req.context.is_reader = !identity->is_admin &&
-                            std::find(identity->roles.begin(), identity->roles.end(), "member") ==
-                                identity->roles.end();
-
-    const Route* found = nullptr;
-    bool path_exists = false, method_exists = false;
-    std::vector<std::string> params;
-    for (const auto& route : routes()) {
-      if (!matches(route, rest, params)) continue;
-      path_exists = true;
-      if (route.method != raw.method() &&
-          !(raw.method() == Verb::head && route.method == Verb::get)) {
-        continue;
-      }
-      method_exists = true;
-      if (version < route.min || route.max < version) continue;
-      found = &route;
-      break;
-    }
-    if (!path_exists) return finish(error_response(req, 404, kNotFound));
-    if (!method_exists) {
-      return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
-    }
-    if (!found) return finish(error_response(req, 404, kNotFound));
-    matches(*found, rest, params);
-    req.params = std::move(params);
-    if (req.context.is_reader && !read_method && !found->readers_allowed) {
-      return finish(error_response(
-          req, 403, fmt::format("Policy doesn't allow {} {} to be performed by a reader.",
-                                method, req.path)));
-    }
-    found->handler(services, req, finish);
+    // authenticates first too. The answer may come later on the authenticator's thread (a
+    // Keystone validation); `raw` outlives the request by Respond's contract.
+    services.auth.authenticate_async(
+        std::string(raw["X-Auth-Token"]),
+        [&services, req = std::move(req), rest = std::move(rest),
+         url_project = std::move(url_project), finish](AuthResult identity) mutable {
+          try {
+            route_authenticated(services, req, rest, url_project, std::move(identity), finish);
+          } catch (const std::exception& e) {
+            spdlog::error("{} {} {}: {}", req.request_id, req.raw.method_string(),
+                          req.raw.target(), e.what());
+            finish(error_response(req, 500, kServerError));
+          }
+        });
   } catch (const std::exception& e) {
     spdlog::error("{} {} {}: {}", request_id, method, target, e.what());
     finish(error_response(500, kServerError, raw.version(), raw.keep_alive()));

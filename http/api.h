@@ -123,7 +123,8 @@ void add_access_group_routes(std::vector<Route>& routes);
 const std::vector<Route>& all_routes();
 
 // Answers one request. Pure with respect to sockets: tests call it directly. `respond` is called
-// exactly once, possibly on another thread (the writer's). Never throws.
+// exactly once, possibly on another thread (the writer's, or the authenticator's while a token
+// is validated); `request` must stay valid until then. Never throws.
 void handle_request(Services& services, const Request& request, Respond respond);
 // The same, waiting for the answer (tests, tools).
 Response handle_request_sync(Services& services, const Request& request);

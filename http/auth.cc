@@ -1,11 +1,18 @@
 #include "http/auth.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace agate::http {
 
 void throw_exception_from_error(const AuthFailure& f, const boost::source_location&) {
   throw std::runtime_error(f.message);
+}
+
+bool has_known_role(const Identity& identity) {
+  return std::any_of(identity.roles.begin(), identity.roles.end(), [](const std::string& r) {
+    return r == "admin" || r == "member" || r == "reader";
+  });
 }
 
 namespace {
@@ -26,7 +33,14 @@ class NoAuth final : public Authenticator {
     }
     Identity id;
     const auto first = token.find(':');
-    if (first == std::string_view::npos) return bad();
+    if (first == std::string_view::npos) {
+      // Manila's noauth reads a token without a colon as user and project both ("notused", which
+      // `openstack --os-auth-type none` sends, is user notused of project notused).
+      id.user_id = id.project_id = std::string(token);
+      if (!acceptable_name(id.user_id)) return bad();
+      id.roles = {"member", "reader"};
+      return id;
+    }
     id.user_id = std::string(token.substr(0, first));
     std::string_view rest = token.substr(first + 1);
     const auto second = rest.find(':');

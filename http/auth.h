@@ -1,9 +1,10 @@
 #pragma once
 
-// Authentication: turns a request's X-Auth-Token into an identity. One small interface, so that
-// a Keystone validator can take the place of the noauth one without touching the handlers.
+// Authentication: turns a request's X-Auth-Token into an identity. One small interface with two
+// implementations: noauth (the token itself says who asks) and Keystone (keystone_auth.h).
 
 #include <boost/system/result.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,16 +27,31 @@ struct AuthFailure {
 
 [[noreturn]] void throw_exception_from_error(const AuthFailure& f, const boost::source_location&);
 
+using AuthResult = boost::system::result<Identity, AuthFailure>;
+
+// Thread-safety: both calls may be made from any thread at once.
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  // `token` is the X-Auth-Token header's value, empty if absent. Thread-safe.
-  virtual boost::system::result<Identity, AuthFailure> authenticate(std::string_view token) = 0;
+  // `token` is the X-Auth-Token header's value, empty if absent. May wait for a round trip to an
+  // identity service: servers call authenticate_async instead.
+  virtual AuthResult authenticate(std::string_view token) = 0;
+  // Calls `done` exactly once with what authenticate() would answer: at once on this thread when
+  // the answer needs no waiting, otherwise later on a thread of the authenticator's own. The
+  // default answers at once.
+  virtual void authenticate_async(std::string token, std::function<void(AuthResult)> done) {
+    done(authenticate(token));
+  }
 };
 
-// Manila's noauth form, "user_id:project_id", plus Agate's role marker: "user_id:project_id:admin"
-// is an administrator, "user_id:project_id:reader" a reader; no marker is a project member.
-// Unlike Manila's noauth, a plain token is not an administrator. For tests and trusted networks.
+// Whether the identity holds one of the roles Agate knows (admin, member, reader). Identities with
+// none of them may do nothing, as under Manila's default policies.
+bool has_known_role(const Identity& identity);
+
+// Manila's noauth form, "user_id:project_id" ("name" alone is user and project "name", as in
+// Manila), plus Agate's role marker: "user_id:project_id:admin" is an administrator,
+// "user_id:project_id:reader" a reader; no marker is a project member. Unlike Manila's noauth, a
+// plain token is not an administrator. For tests and trusted networks.
 std::unique_ptr<Authenticator> make_noauth_authenticator();
 
 }  // namespace agate::http

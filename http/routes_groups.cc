@@ -239,7 +239,9 @@ void add_access_group_routes(std::vector<Route>& routes) {
   routes.push_back({Verb::get, "access-groups/{}", show_group});
   routes.push_back({Verb::put, "access-groups/{}", update_group});
   routes.push_back({Verb::delete_, "access-groups/{}", delete_group});
-  routes.push_back({Verb::post, "access-groups/{}/action", group_action});
+  // Its only action, list_shares, reads: readers may call it.
+  routes.push_back({Verb::post, "access-groups/{}/action", group_action, kMinVersion, kMaxVersion,
+                    true});
   routes.push_back({Verb::post, "access-groups/{}/entries", add_entry});
   routes.push_back({Verb::get, "access-groups/{}/entries", list_entries});
   routes.push_back({Verb::get, "access-groups/{}/entries/detail", list_entries});

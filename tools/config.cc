@@ -142,12 +142,45 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   }
 
   if (auto* auth = root["auth"].as_table()) {
-    check_keys(*auth, "auth", {"mode"});
+    check_keys(*auth, "auth", {"mode", "keystone"});
     if (auto* n = auth->get("mode")) {
       config.auth_mode = string_value(*n, "auth.mode");
-      if (config.auth_mode != "noauth") {
-        throw ConfigError(fmt::format("auth.mode = \"{}\": expected \"noauth\"", config.auth_mode));
+      if (config.auth_mode != "noauth" && config.auth_mode != "keystone") {
+        throw ConfigError(fmt::format("auth.mode = \"{}\": expected \"noauth\" or \"keystone\"",
+                                      config.auth_mode));
       }
+    }
+    if (auto* ks = (*auth)["keystone"].as_table()) {
+      check_keys(*ks, "auth.keystone",
+                 {"url", "user", "password", "user_domain", "project", "project_domain",
+                  "service_token", "timeout_ms", "cache_ttl_s", "cache_size", "threads"});
+      auto& k = config.keystone;
+      auto text = [&](const char* key, std::string& into) {
+        if (auto* n = ks->get(key)) into = string_value(*n, fmt::format("auth.keystone.{}", key));
+      };
+      auto integer = [&](const char* key, std::int64_t lo, std::int64_t hi) -> std::optional<std::int64_t> {
+        auto* n = ks->get(key);
+        if (!n) return std::nullopt;
+        auto v = n->value<std::int64_t>();
+        if (!v || !n->is_integer() || *v < lo || *v > hi) {
+          throw ConfigError(
+              fmt::format("auth.keystone.{}: expected an integer from {} to {}", key, lo, hi));
+        }
+        return v;
+      };
+      text("url", k.url);
+      text("user", k.user);
+      text("password", k.password);
+      text("user_domain", k.user_domain);
+      text("project", k.project);
+      text("project_domain", k.project_domain);
+      text("service_token", k.service_token);
+      if (auto v = integer("timeout_ms", 1, 600000)) k.timeout_ms = static_cast<unsigned>(*v);
+      if (auto v = integer("cache_ttl_s", 0, 86400)) k.cache_ttl_s = static_cast<unsigned>(*v);
+      if (auto v = integer("cache_size", 0, 10000000)) k.cache_size = static_cast<std::size_t>(*v);
+      if (auto v = integer("threads", 1, 64)) k.threads = static_cast<unsigned>(*v);
+    } else if (auth->contains("keystone")) {
+      throw ConfigError("auth.keystone: expected a table");
     }
   } else if (root.contains("auth")) {
     throw ConfigError("auth: expected a table");

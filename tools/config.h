@@ -18,6 +18,19 @@
 //
 //   [auth]
 //   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
+//                                   # keystone: X-Auth-Token is validated by Keystone
+//   [auth.keystone]                 # used when mode = "keystone"
+//   url = "http://127.0.0.1:5000/v3"
+//   user = "agate"                  # the service's credentials (user, password, project,
+//   password = ""                   # with their domains), or service_token instead
+//   user_domain = "Default"
+//   project = "service"
+//   project_domain = "Default"
+//   service_token = ""
+//   timeout_ms = 5000               # for each call to Keystone
+//   cache_ttl_s = 300               # validations kept at most this long (never past expiry)
+//   cache_size = 10000              # tokens
+//   threads = 2                     # validations in flight at once
 //
 //   [backends.nfs1]                 # one table per back end; the name is what share types'
 //   driver = "fake"                 # share_backend_name extra spec refers to
@@ -51,6 +64,21 @@ struct BackendConfig {
   std::map<std::string, std::string> options;
 };
 
+// [auth.keystone]: see http/keystone_auth.h.
+struct KeystoneConfig {
+  std::string url = "http://127.0.0.1:5000/v3";
+  std::string user = "agate";
+  std::string password;
+  std::string user_domain = "Default";
+  std::string project = "service";
+  std::string project_domain = "Default";
+  std::string service_token;
+  unsigned timeout_ms = 5000;
+  unsigned cache_ttl_s = 300;
+  std::size_t cache_size = 10000;
+  unsigned threads = 2;
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 8786;
@@ -60,7 +88,8 @@ struct Config {
   unsigned dispatcher_workers = 32;  // driver calls in flight at most
   std::filesystem::path data_dir = "var/agate";
   lmdb::EnvOptions storage;
-  std::string auth_mode = "noauth";
+  std::string auth_mode = "noauth";  // noauth | keystone
+  KeystoneConfig keystone;
   std::vector<BackendConfig> backends = {{"default", "fake", {}}};
   std::string default_backend = "default";
 };

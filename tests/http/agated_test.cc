@@ -9,6 +9,7 @@
 
 #include "events/lmdb.h"
 #include "projections/store.h"
+#include "tests/support/fake_keystone.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -162,6 +163,61 @@ TEST_F(AgatedTest, ConfigFileSetsListenAndStorage) {
   ASSERT_EQ(res.result_int(), 200);
   EXPECT_EQ(boost::json::parse(res.body()).at("log").at("map_size"), 64u << 20);
   EXPECT_NE(server.output().find("durability nometasync"), std::string::npos) << server.output();
+}
+
+TEST_F(AgatedTest, KeystoneModeTakesIdentityAndRolesFromKeystoneAndFailsClosed) {
+  auto keystone = std::make_unique<testing::FakeKeystone>();
+  keystone->add_token("tok-member", "alice-id", "project-a", {"member", "reader"});
+  keystone->add_token("tok-reader", "rita-id", "project-a", {"reader"});
+  keystone->add_token("tok-admin", "root-id", "admin-project", {"admin", "member", "reader"});
+  keystone->add_token("tok-none", "nobody-id", "project-a", {"observer"});
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[auth]\nmode = \"keystone\"\n[auth.keystone]\nurl = \""
+                        << keystone->url() << "\"\npassword = \""
+                        << testing::FakeKeystone::kServicePassword
+                        << "\"\ntimeout_ms = 500\ncache_ttl_s = 0\n";
+  ServerProcess server(kAgated, data_dir(), {"--config", config.string()});
+  EXPECT_NE(server.output().find("authentication: keystone at " + keystone->url()),
+            std::string::npos);
+  const std::string group = R"({"access-group": {"name": "g", "access_type": "ip"}})";
+  auto as = [&](const std::string& token, bhttp::verb verb, const std::string& body = {}) {
+    return http_request(server.port(), verb, "/v2/access-groups", body,
+                        {{"X-Auth-Token", token}});
+  };
+  auto created = as("tok-member", bhttp::verb::post, group);
+  ASSERT_EQ(created.result_int(), 200) << created.body();
+  const auto shown = boost::json::parse(created.body()).at("access-group");
+  EXPECT_EQ(shown.at("project_id"), "project-a");
+  EXPECT_EQ(as("tok-reader", bhttp::verb::get).result_int(), 200);
+  EXPECT_EQ(as("tok-reader", bhttp::verb::post, group).result_int(), 403);
+  auto none = as("tok-none", bhttp::verb::get);
+  EXPECT_EQ(none.result_int(), 403);
+  EXPECT_TRUE(boost::json::parse(none.body()).as_object().contains("forbidden"));
+  EXPECT_EQ(as("tok-admin", bhttp::verb::get).result_int(), 200);
+  auto bad = as("tok-unknown", bhttp::verb::get);
+  EXPECT_EQ(bad.result_int(), 401);
+  EXPECT_EQ(boost::json::parse(bad.body()),
+            boost::json::parse(R"({"unauthorized": {"code": 401, "message":
+                                   "The request you have made requires authentication."}})"));
+  EXPECT_EQ(as("", bhttp::verb::get).result_int(), 401);
+  // Version discovery and /healthz need no token, so they work without Keystone.
+  keystone.reset();
+  EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/").result_int(), 300);
+  auto down = as("tok-member", bhttp::verb::get);
+  EXPECT_EQ(down.result_int(), 503);
+  EXPECT_TRUE(boost::json::parse(down.body()).as_object().contains("serviceUnavailable"))
+      << down.body();
+  EXPECT_EQ(as("tok-member", bhttp::verb::post, group).result_int(), 503);
+  EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, KeystoneModeWithoutCredentialsIsAConfigurationError) {
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[auth]\nmode = \"keystone\"\n";
+  auto r = testing::run_process(kAgated, {"--config", config.string(), "--data-dir",
+                                          data_dir().string(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("give the service's credentials"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -179,7 +179,10 @@ TEST_F(GroupsApiTest, AuthenticationAndTenancyOfTheUrl) {
   auto missing = api_.get("/v2/project-a/access-groups", "");
   EXPECT_EQ(missing.status, 401u);
   EXPECT_TRUE(missing.body.as_object().contains("unauthorized"));
-  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "garbage").status, 401u);
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "alice:project-a:root").status, 401u);
+  EXPECT_EQ(api_.get("/v2/project-a/access-groups", "two words").status, 401u);
+  // As in Manila's noauth, a token without a colon is user and project both.
+  EXPECT_EQ(api_.get("/v2/notused/access-groups", "notused").status, 200u);
   auto other = api_.get("/v2/project-b/access-groups", ApiHarness::kAlice);
   EXPECT_EQ(other.status, 400u);
   EXPECT_EQ(other.message(), "Malformed request url");
@@ -188,6 +191,23 @@ TEST_F(GroupsApiTest, AuthenticationAndTenancyOfTheUrl) {
                           "reader:project-a:reader");
   EXPECT_EQ(reader.status, 403u);
   EXPECT_EQ(api_.get("/v2/project-a/access-groups", "reader:project-a:reader").status, 200u);
+  // list_shares only reads: readers may call it, and nothing else on the group.
+  auto group = api_.post("/v2/project-a/access-groups",
+                         R"({"access-group": {"name": "g", "access_type": "ip"}})");
+  ASSERT_EQ(group.status, 200u);
+  const std::string id(group.body.at("access-group").at("id").as_string());
+  EXPECT_EQ(api_.post("/v2/project-a/access-groups/" + id + "/action", R"({"list_shares": {}})",
+                      "reader:project-a:reader")
+                .status,
+            200u);
+  EXPECT_EQ(api_.post("/v2/project-a/access-groups/" + id + "/entries",
+                      R"({"entry": {"access_to": "10.0.0.0/24"}})", "reader:project-a:reader")
+                .status,
+            403u);
+  EXPECT_EQ(api_.call(bhttp::verb::delete_, "/v2/project-a/access-groups/" + id, "",
+                      "reader:project-a:reader")
+                .status,
+            403u);
 }
 
 TEST_F(GroupsApiTest, UnknownPathsMethodsAndActions) {

@@ -84,6 +84,37 @@ durability = "nometasync"
   EXPECT_EQ(c.storage.durability, lmdb::Durability::nometasync);
 }
 
+TEST_F(ConfigFileTest, ReadsKeystone) {
+  const auto c = load(R"(
+[auth]
+mode = "keystone"
+[auth.keystone]
+url = "http://10.0.0.5:5000/v3"
+user = "agate-svc"
+password = "s3cret"
+user_domain = "svc"
+project = "services"
+project_domain = "svc2"
+service_token = "tok"
+timeout_ms = 250
+cache_ttl_s = 0
+cache_size = 5
+threads = 3
+)");
+  EXPECT_EQ(c.auth_mode, "keystone");
+  EXPECT_EQ(c.keystone.url, "http://10.0.0.5:5000/v3");
+  EXPECT_EQ(c.keystone.user, "agate-svc");
+  EXPECT_EQ(c.keystone.password, "s3cret");
+  EXPECT_EQ(c.keystone.user_domain, "svc");
+  EXPECT_EQ(c.keystone.project, "services");
+  EXPECT_EQ(c.keystone.project_domain, "svc2");
+  EXPECT_EQ(c.keystone.service_token, "tok");
+  EXPECT_EQ(c.keystone.timeout_ms, 250u);
+  EXPECT_EQ(c.keystone.cache_ttl_s, 0u);
+  EXPECT_EQ(c.keystone.cache_size, 5u);
+  EXPECT_EQ(c.keystone.threads, 3u);
+}
+
 TEST_F(ConfigFileTest, ReadsBackEnds) {
   const auto c = load(R"(
 [backends.nfs1]
@@ -109,7 +140,11 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
   EXPECT_EQ(error_of("[storage]\nmap_size = \"huge\"\n"),
             "storage.map_size = \"huge\": expected a size such as \"512MiB\" or \"16GiB\"");
   EXPECT_EQ(error_of("[storage]\ndata_dir = 3\n"), "storage.data_dir: expected a string");
-  EXPECT_EQ(error_of("[auth]\nmode = \"keystone\"\n"), "auth.mode = \"keystone\": expected \"noauth\"");
+  EXPECT_EQ(error_of("[auth]\nmode = \"ldap\"\n"),
+            "auth.mode = \"ldap\": expected \"noauth\" or \"keystone\"");
+  EXPECT_EQ(error_of("[auth.keystone]\ntimeout_ms = 0\n"),
+            "auth.keystone.timeout_ms: expected an integer from 1 to 600000");
+  EXPECT_EQ(error_of("[auth.keystone]\npasword = \"x\"\n"), "unknown key [auth.keystone] pasword");
   EXPECT_EQ(error_of("[backends.a]\ndefault = true\n[backends.b]\ndefault = true\n"),
             "backends: both a and b are marked default");
   EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);

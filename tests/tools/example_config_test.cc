@@ -20,6 +20,17 @@ TEST(ExampleConfig, LoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.storage.map_size, defaults.storage.map_size);
   EXPECT_EQ(loaded.storage.durability, defaults.storage.durability);
   EXPECT_EQ(loaded.auth_mode, defaults.auth_mode);
+  EXPECT_EQ(loaded.keystone.url, defaults.keystone.url);
+  EXPECT_EQ(loaded.keystone.user, defaults.keystone.user);
+  EXPECT_EQ(loaded.keystone.password, defaults.keystone.password);
+  EXPECT_EQ(loaded.keystone.user_domain, defaults.keystone.user_domain);
+  EXPECT_EQ(loaded.keystone.project, defaults.keystone.project);
+  EXPECT_EQ(loaded.keystone.project_domain, defaults.keystone.project_domain);
+  EXPECT_EQ(loaded.keystone.service_token, defaults.keystone.service_token);
+  EXPECT_EQ(loaded.keystone.timeout_ms, defaults.keystone.timeout_ms);
+  EXPECT_EQ(loaded.keystone.cache_ttl_s, defaults.keystone.cache_ttl_s);
+  EXPECT_EQ(loaded.keystone.cache_size, defaults.keystone.cache_size);
+  EXPECT_EQ(loaded.keystone.threads, defaults.keystone.threads);
   ASSERT_EQ(loaded.backends.size(), 1u);
   EXPECT_EQ(loaded.backends[0].name, defaults.backends[0].name);
   EXPECT_EQ(loaded.backends[0].driver, defaults.backends[0].driver);

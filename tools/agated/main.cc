@@ -17,6 +17,7 @@
 #include "drivers/dispatcher.h"
 #include "drivers/registry.h"
 #include "http/auth.h"
+#include "http/keystone_auth.h"
 #include "http/server.h"
 #include "projections/journal.h"
 #include "projections/rebuild.h"
@@ -174,7 +175,32 @@ int main(int argc, char** argv) {
           dispatcher.notify(dirty);
         });
     dispatcher.start();
-    auto auth = agate::http::make_noauth_authenticator();
+    std::unique_ptr<agate::http::Authenticator> auth;
+    if (config.auth_mode == "keystone") {
+      const auto& k = config.keystone;
+      agate::http::KeystoneOptions o;
+      o.url = k.url;
+      o.user = k.user;
+      o.password = k.password;
+      o.user_domain = k.user_domain;
+      o.project = k.project;
+      o.project_domain = k.project_domain;
+      o.service_token = k.service_token;
+      o.timeout = std::chrono::milliseconds(k.timeout_ms);
+      o.cache_ttl = std::chrono::seconds(k.cache_ttl_s);
+      o.cache_size = k.cache_size;
+      o.threads = k.threads;
+      try {
+        auth = agate::http::make_keystone_authenticator(std::move(o));
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+      }
+      spdlog::info("authentication: keystone at {} (cache {} tokens for {}s at most)", k.url,
+                   k.cache_size, k.cache_ttl_s);
+    } else {
+      auth = agate::http::make_noauth_authenticator();
+      spdlog::info("authentication: noauth (tokens are user_id:project_id[:role])");
+    }
     std::unique_ptr<agate::http::ReadCache> read_cache;
     if (config.read_cache > 0)
       read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
