@@ -715,7 +715,7 @@ TEST_F(AgateTest, UrlAndTokenComeFromTheEnvironment) {
 
 TEST_F(AgateTest, AMalformedTokenIsTheServers401) {
   EXPECT_EQ(alice({"list"}).status, 0);
-  auto r = as("nocolon", {"list"});
+  auto r = as("a:b:c:d", {"list"});
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(r.err.starts_with("ERROR: ")) << r.err;
   EXPECT_NE(r.err.find("(HTTP 401)"), std::string::npos) << r.err;
