@@ -104,6 +104,9 @@ void add_share_routes(std::vector<Route>& routes);
 void add_share_action_routes(std::vector<Route>& routes);
 void add_access_rule_routes(std::vector<Route>& routes);
 void add_access_group_routes(std::vector<Route>& routes);
+// The audit endpoints (administrators); also adds `at` and `seq` to shares/{}/effective-access,
+// so it comes after add_share_action_routes.
+void add_audit_routes(std::vector<Route>& routes);
 
 // Answers one request. Pure with respect to sockets: tests call it directly. `respond` is called
 // exactly once, possibly on another thread (the writer's). Never throws.
