@@ -165,6 +165,10 @@ class Fold {
   // Keep only rules whose identity for their type is the one given here.
   void filter_identities(std::map<AccessType, std::string> identities) {
     identities_ = std::move(identities);
+    auto ip = identities_->find(AccessType::ip);
+    if (ip != identities_->end() && ip->second.find(':') == std::string::npos) {
+      ipv4_address_ = ip->second.substr(0, ip->second.find('/'));
+    }
   }
   void on_change(ChangeHook hook) { on_change_ = std::move(hook); }
   void on_outcome(OutcomeHook hook) { on_outcome_ = std::move(hook); }
@@ -315,6 +319,15 @@ class Fold {
     // Equal text is the same identity for every type; otherwise the identities decide (an ip
     // rule may spell the network another way).
     if (access_to == it->second) return true;
+    // A valid IPv4 access_to spells its address as the canonical network does (Python refuses
+    // leading zeros), so another address text cannot be the same network; only IPv6 texts and
+    // the same address with another prefix spelling need the canonical form. This keeps the
+    // scan of a log of ip rules close to a plain one.
+    if (type == AccessType::ip && !ipv4_address_.empty() &&
+        access_to.find(':') == std::string_view::npos &&
+        access_to.substr(0, access_to.find('/')) != ipv4_address_) {
+      return false;
+    }
     return engine::rule_identity(type, access_to) == it->second;
   }
   void touch(ShareState* s) {
@@ -360,6 +373,7 @@ class Fold {
 
   std::optional<std::string> only_share_;
   std::optional<std::map<AccessType, std::string>> identities_;
+  std::string ipv4_address_;  // the address of the ip identity asked about, if IPv4
   std::unordered_map<std::string, ShareState> shares_;
   std::unordered_map<std::string, GroupState> groups_;
   ChangeHook on_change_;

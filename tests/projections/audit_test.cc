@@ -285,6 +285,27 @@ TEST_F(AuditTest, WhoHadAccessFindsEveryIntervalOfTheIdentityOnEveryShare) {
   EXPECT_EQ(unknown.error().code, audit::errc::not_found);
 }
 
+TEST_F(AuditTest, WhoHadAccessComparesNetworksNotTheirSpelling) {
+  const auto share = h.create_share(alice);
+  h.allow(alice, share, "ip", "10.0.0.7/255.255.255.255");
+  h.allow(alice, share, "ip", "fd8c:b029:bba6:ac54:0:0:0:1");
+  h.allow(alice, share, "ip", "10.0.0.70");
+  h.allow(alice, share, "user", "10.0.0.7");  // a user named like the address is another rule
+  auto txn = lmdb::Txn::begin_read(h.env());
+  auto ip = [&](const std::string& access_to) {
+    auto r = audit::who_had_access(txn, h.log(), {access_to, events::AccessType::ip, {}, 0, INT64_MAX});
+    EXPECT_TRUE(r);
+    return r ? r->size() : 0;
+  };
+  EXPECT_EQ(ip("10.0.0.7"), 1u);
+  EXPECT_EQ(ip("10.0.0.7/32"), 1u);
+  EXPECT_EQ(ip("fd8c:b029:bba6:ac54::1/128"), 1u);
+  EXPECT_EQ(ip("10.0.0.0/24"), 0u);
+  auto any = audit::who_had_access(txn, h.log(), {"10.0.0.7", {}, {}, 0, INT64_MAX});
+  ASSERT_TRUE(any);
+  EXPECT_EQ(any->size(), 2u);  // the ip rule and the user rule
+}
+
 TEST_F(AuditTest, ACorruptRecordIsReportedWithItsSequenceNumber) {
   const auto share = h.create_share(alice);
   h.allow(alice, share, "ip", "10.0.0.1");
