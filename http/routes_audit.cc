@@ -8,7 +8,7 @@
 // Without `at` or `seq`, effective-access is the live view of routes_access.cc, for everyone who
 // may see the share; this file wraps that route rather than adding a second one for the path.
 // Answers are folds of the log (projections/audit.h) in one read transaction: a query scans the
-// log once, about a second for a million events, on the I/O thread that received it.
+// log once, about half a second for a million events, on the I/O thread that received it.
 // TODO(perf): run audit scans off the I/O threads if administrators query large logs often.
 
 #include <fmt/format.h>
