@@ -30,26 +30,24 @@ boost::json::object outcome_view(const audit::DriverReport& r) {
                         {"access_to", f.rule.access_to},
                         {"message", f.message}});
   }
-  return {{"seq", r.cause.seq.value},
-          {"time", audit::format_time(r.cause.time_micros)},
-          {"instance_id", r.instance_id},
-          {"applied_version", r.applied_version},
-          {"call_succeeded", r.call_succeeded},
-          {"message", r.message},
+  return {{"seq", r.cause.seq.value},           {"time", audit::format_time(r.cause.time_micros)},
+          {"instance_id", r.instance_id},       {"applied_version", r.applied_version},
+          {"call_succeeded", r.call_succeeded}, {"message", r.message},
           {"failures", std::move(failures)}};
 }
 
 }  // namespace
 
 boost::json::object cause_view(const audit::Cause& c) {
-  return {{"seq", c.seq.value},         {"time", audit::format_time(c.time_micros)},
-          {"kind", c.kind},             {"project_id", c.project_id},
-          {"user_id", c.user_id},       {"request_id", c.request_id}};
+  return {{"seq", c.seq.value},   {"time", audit::format_time(c.time_micros)},
+          {"kind", c.kind},       {"project_id", c.project_id},
+          {"user_id", c.user_id}, {"request_id", c.request_id}};
 }
 
 boost::json::object source_view(const engine::RuleSource& s, const std::string* mapping_id) {
   if (s.kind == engine::RuleSource::Kind::direct) return {{"type", "rule"}, {"rule_id", s.id}};
-  boost::json::object o{{"type", "access_group"}, {"access_group_id", s.id}, {"entry_id", s.entry_id}};
+  boost::json::object o{
+      {"type", "access_group"}, {"access_group_id", s.id}, {"entry_id", s.entry_id}};
   if (mapping_id) o["mapping_id"] = *mapping_id;
   return o;
 }
@@ -62,7 +60,7 @@ boost::json::object access_at_view(const audit::ShareAccessAt& a) {
       auto it = a.mappings.find(s.id);
       sources.push_back(source_view(
           s, s.kind == engine::RuleSource::Kind::group && it != a.mappings.end() ? &it->second
-                                                                                  : nullptr));
+                                                                                 : nullptr));
     }
     auto o = rule_view(rule.key(), rule.access_level);
     o["since_version"] = rule.since_version;

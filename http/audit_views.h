@@ -14,7 +14,8 @@ namespace agate::http {
 boost::json::object cause_view(const projections::audit::Cause& c);
 // {"type": "rule", "rule_id"} or {"type": "access_group", "access_group_id", "entry_id"} plus
 // "mapping_id" when `mapping_id` is given.
-boost::json::object source_view(const engine::RuleSource& s, const std::string* mapping_id = nullptr);
+boost::json::object source_view(const engine::RuleSource& s,
+                                const std::string* mapping_id = nullptr);
 
 // {"effective_access": {"share_id", "existed", "as_of": {"seq", "time"}, "rules": […], …}}
 boost::json::object access_at_view(const projections::audit::ShareAccessAt& a);

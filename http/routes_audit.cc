@@ -27,8 +27,8 @@ namespace audit = projections::audit;
 bool admin_only(const ApiRequest& req, std::string_view action, const Respond& respond) {
   if (req.context.is_admin) return true;
   // Manila's policy refusal.
-  respond(error_response(req, 403,
-                         fmt::format("Policy doesn't allow {} to be performed.", action)));
+  respond(
+      error_response(req, 403, fmt::format("Policy doesn't allow {} to be performed.", action)));
   return false;
 }
 
@@ -39,9 +39,10 @@ std::optional<std::int64_t> time_param(const ApiRequest& req, std::string_view n
   if (!text) return std::nullopt;
   auto t = audit::parse_time(*text);
   if (!t) {
-    bad = fmt::format("Invalid value for '{}': '{}' is not an RFC 3339 time such as "
-                      "2026-11-25T12:54:58Z.",
-                      name, *text);
+    bad = fmt::format(
+        "Invalid value for '{}': '{}' is not an RFC 3339 time such as "
+        "2026-11-25T12:54:58Z.",
+        name, *text);
   }
   return t;
 }

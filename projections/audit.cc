@@ -83,7 +83,8 @@ std::optional<std::int64_t> parse_time(std::string_view s) {
   }
   if (!s.empty()) return std::nullopt;
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month)},
                            std::chrono::day{static_cast<unsigned>(day)}};
   // RFC 3339 allows second 60 (a leap second); it is read as the next second's start.
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
@@ -119,8 +120,8 @@ struct Inconsistent {
 };
 
 Cause cause_of(const events::Event& e) {
-  return Cause{e.seq, e.time_micros, std::string(events::kind_name(e.body)), e.project_id,
-               e.user_id, e.request_id};
+  return Cause{e.seq,        e.time_micros, std::string(events::kind_name(e.body)),
+               e.project_id, e.user_id,     e.request_id};
 }
 
 struct Entry {
@@ -234,7 +235,8 @@ class Fold {
     g->entries.insert_or_assign(b.entry_id, Entry{b.access_to, b.access_level});
     if (g->shares.empty()) return;
     const RuleIdentity key{g->type, engine::rule_identity(g->type, b.access_to)};
-    for (ShareState* s : g->shares) grant(*s, key, b.access_level, RuleSource::group(b.group_id, b.entry_id));
+    for (ShareState* s : g->shares)
+      grant(*s, key, b.access_level, RuleSource::group(b.group_id, b.entry_id));
   }
 
   void operator()(const events::EntryRemoved& b) {
@@ -337,11 +339,11 @@ class Fold {
   void grant(ShareState& s, const RuleIdentity& key, AccessLevel level, const RuleSource& source) {
     auto change = s.rules.grant(key, level, source, s.version + 1);
     if (!change) {
-      throw Inconsistent{event_->seq,
-                         fmt::format("{} grants {}:{} at another level than {} on share {}",
-                                     engine::describe(source), events::to_string(key.access_type),
-                                     key.identity, engine::describe(change.error().existing_source),
-                                     s.id)};
+      throw Inconsistent{
+          event_->seq,
+          fmt::format("{} grants {}:{} at another level than {} on share {}",
+                      engine::describe(source), events::to_string(key.access_type), key.identity,
+                      engine::describe(change.error().existing_source), s.id)};
     }
     touch(&s);
     if (*change == SetChange::added) {
@@ -392,10 +394,9 @@ std::optional<AuditError> scan(const lmdb::Txn& txn, const events::EventLog& log
       if (!fn(reader.event())) return std::nullopt;
     }
   } catch (const Inconsistent& e) {
-    return AuditError{errc::inconsistent,
-                      fmt::format("event {} contradicts the log before it: {}", e.seq.value,
-                                  e.message),
-                      e.seq};
+    return AuditError{
+        errc::inconsistent,
+        fmt::format("event {} contradicts the log before it: {}", e.seq.value, e.message), e.seq};
   }
   if (reader.status() == events::LogReader::Status::corruption) {
     const auto& c = reader.corruption();
@@ -407,13 +408,13 @@ std::optional<AuditError> scan(const lmdb::Txn& txn, const events::EventLog& log
 }
 
 AuditError share_not_found(std::string_view id) {
-  return AuditError{errc::not_found, fmt::format("share {} does not appear in the event log", id),
-                    {}};
+  return AuditError{
+      errc::not_found, fmt::format("share {} does not appear in the event log", id), {}};
 }
 
 DriverReport report_of(const events::Event& e, const events::DriverOutcome& b) {
-  return DriverReport{cause_of(e), b.instance_id, b.applied_version, b.call_succeeded, b.message,
-                      b.failures};
+  return DriverReport{cause_of(e),      b.instance_id, b.applied_version,
+                      b.call_succeeded, b.message,     b.failures};
 }
 
 }  // namespace
@@ -434,7 +435,8 @@ boost::system::result<ShareAccessAt, AuditError> access_at(const lmdb::Txn& txn,
     if (past) {
       // Only to tell a share created later from one that never existed.
       if (fold.share(share_id)) return false;
-      if (const auto* c = std::get_if<events::ShareCreated>(&e.body); c && c->share_id == share_id) {
+      if (const auto* c = std::get_if<events::ShareCreated>(&e.body);
+          c && c->share_id == share_id) {
         seen_later = true;
         out.created = cause_of(e);
         return false;
@@ -550,8 +552,8 @@ boost::system::result<std::vector<AccessInterval>, AuditError> who_had_access(
     }
     // A source that joins a rule already effective counts too.
     if (e.time_micros > q.to_micros) return;
-    for (auto it = open.lower_bound({s.id, RuleIdentity{}}); it != open.end() && it->first.first == s.id;
-         ++it) {
+    for (auto it = open.lower_bound({s.id, RuleIdentity{}});
+         it != open.end() && it->first.first == s.id; ++it) {
       if (const auto* rule = s.rules.find(it->first.second)) add_sources(it->second, rule->sources);
     }
   });
@@ -564,7 +566,8 @@ boost::system::result<std::vector<AccessInterval>, AuditError> who_had_access(
   if (q.share_id && !fold.share(*q.share_id)) return share_not_found(*q.share_id);
   for (auto& [key, in] : open) done.push_back(std::move(in));
   std::sort(done.begin(), done.end(), [](const AccessInterval& a, const AccessInterval& b) {
-    return std::tie(a.granted.seq, a.share_id, a.rule) < std::tie(b.granted.seq, b.share_id, b.rule);
+    return std::tie(a.granted.seq, a.share_id, a.rule) <
+           std::tie(b.granted.seq, b.share_id, b.rule);
   });
   return done;
 }

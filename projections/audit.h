@@ -45,10 +45,10 @@ std::string format_time(std::int64_t micros);
 // ---- answers ----------------------------------------------------------------------------------
 
 enum class errc {
-  not_found,    // the share never appears in the log
-  bad_request,  // the question itself is malformed (a range that ends before it starts, …)
-  corrupt_log,  // the log cannot be read at `seq`
-  inconsistent, // an event contradicts the events before it (a log decide() never wrote)
+  not_found,     // the share never appears in the log
+  bad_request,   // the question itself is malformed (a range that ends before it starts, …)
+  corrupt_log,   // the log cannot be read at `seq`
+  inconsistent,  // an event contradicts the events before it (a log decide() never wrote)
 };
 
 struct AuditError {
@@ -58,7 +58,8 @@ struct AuditError {
 };
 
 // Called by boost::system::result::value() when it holds an error.
-[[noreturn]] void throw_exception_from_error(const AuditError& e, const boost::source_location& loc);
+[[noreturn]] void throw_exception_from_error(const AuditError& e,
+                                             const boost::source_location& loc);
 
 // The event a change comes from: its place, its kind, and who asked.
 struct Cause {
@@ -73,8 +74,8 @@ struct Cause {
 
 // Where to stop folding. Neither set: the end of the log.
 struct AsOf {
-  std::optional<events::Seq> seq;            // after this event
-  std::optional<std::int64_t> time_micros;   // after the last event at or before this time
+  std::optional<events::Seq> seq;           // after this event
+  std::optional<std::int64_t> time_micros;  // after the last event at or before this time
 };
 
 // The effective rules of a share at one point of the log.
@@ -83,7 +84,7 @@ struct ShareAccessAt {
   // The last event folded (Seq{0}, time 0 if the point is before the first event).
   events::Seq as_of_seq;
   std::int64_t as_of_time = 0;
-  bool existed = false;  // the share had been created and not deleted at that point
+  bool existed = false;          // the share had been created and not deleted at that point
   std::optional<Cause> created;  // when the share was created, if it was by then
   std::optional<Cause> deleted;  // when it was deleted, if it was by then
   std::string project_id;

@@ -52,8 +52,7 @@ lmdb::Dbi must_open(const lmdb::Txn& txn, const std::string& name) {
 
 }  // namespace
 
-std::optional<Difference> first_difference(const lmdb::Txn& left_txn,
-                                           const lmdb::Txn& right_txn) {
+std::optional<Difference> first_difference(const lmdb::Txn& left_txn, const lmdb::Txn& right_txn) {
   for (const auto& name : Store::database_names()) {
     auto left = lmdb::Cursor::open(left_txn, must_open(left_txn, name));
     auto right = lmdb::Cursor::open(right_txn, must_open(right_txn, name));

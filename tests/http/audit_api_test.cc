@@ -39,9 +39,9 @@ class AuditApiTest : public ::testing::Test {
 };
 
 TEST_F(AuditApiTest, EffectiveAccessAtASeqShowsTheRulesOfThatMoment) {
-  auto r = api_.get("/v2/shares/" + share_ + "/effective-access?seq=" +
-                        std::to_string(before_attach_.value),
-                    ApiHarness::kAdmin);
+  auto r = api_.get(
+      "/v2/shares/" + share_ + "/effective-access?seq=" + std::to_string(before_attach_.value),
+      ApiHarness::kAdmin);
   ASSERT_EQ(r.status, 200u) << r.message();
   const auto& ea = r.body.at("effective_access");
   EXPECT_EQ(ea.at("existed"), true);
@@ -76,8 +76,9 @@ TEST_F(AuditApiTest, EffectiveAccessAtATimeBeforeTheShareSaysItDidNotExist) {
 TEST_F(AuditApiTest, MembersAreRefusedAsManilaRefusesByPolicyButKeepTheLiveView) {
   for (const std::string& target : std::vector<std::string>{
            "/v2/shares/" + share_ + "/effective-access?at=2030-01-01T00:00:00Z",
-        "/v2/shares/" + share_ + "/access-history",
-        "/v2/audit/who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z"}) {
+           "/v2/shares/" + share_ + "/access-history",
+           "/v2/audit/"
+           "who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z"}) {
     auto r = api_.get(target, ApiHarness::kAlice);
     EXPECT_EQ(r.status, 403u) << target;
     ASSERT_TRUE(r.body.is_object());
@@ -106,11 +107,16 @@ TEST_F(AuditApiTest, BadInputIsA400AndAnUnknownShareA404) {
   r = api_.get("/v2/audit/who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z",
                ApiHarness::kAdmin);
   EXPECT_EQ(r.status, 400u);
-  r = api_.get("/v2/audit/who-had-access?access_to=10.0.0.7&access_type=nfs&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
-               ApiHarness::kAdmin);
+  r = api_.get(
+      "/v2/audit/"
+      "who-had-access?access_to=10.0.0.7&access_type=nfs&from=2000-01-01T00:00:00Z&to=2030-01-"
+      "01T00:00:00Z",
+      ApiHarness::kAdmin);
   EXPECT_EQ(r.status, 400u);
-  r = api_.get("/v2/audit/who-had-access?access_to=10.0.0.7&from=2030-01-01T00:00:00Z&to=2000-01-01T00:00:00Z",
-               ApiHarness::kAdmin);
+  r = api_.get(
+      "/v2/audit/"
+      "who-had-access?access_to=10.0.0.7&from=2030-01-01T00:00:00Z&to=2000-01-01T00:00:00Z",
+      ApiHarness::kAdmin);
   EXPECT_EQ(r.status, 400u);
 }
 
@@ -128,7 +134,8 @@ TEST_F(AuditApiTest, AccessHistoryListsEachChangeWithItsCause) {
 
 TEST_F(AuditApiTest, WhoHadAccessFindsTheShare) {
   auto r = api_.get(
-      "/v2/audit/who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
+      "/v2/audit/"
+      "who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
       ApiHarness::kAdmin);
   ASSERT_EQ(r.status, 200u) << r.message();
   const auto& in = r.body.at("who_had_access").at("intervals").as_array();

@@ -4,9 +4,8 @@
 
 #include "projections/audit.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <random>
 
@@ -27,7 +26,7 @@ class AuditTest : public ::testing::Test {
   }
 
   boost::system::result<audit::ShareAccessAt, audit::AuditError> at(const std::string& share,
-                                                                     audit::AsOf as_of) {
+                                                                    audit::AsOf as_of) {
     auto txn = lmdb::Txn::begin_read(h.env());
     return audit::access_at(txn, h.log(), share, as_of);
   }
@@ -63,9 +62,9 @@ TEST(AuditTime, ParsesRfc3339WithOffsetsAndFractions) {
 }
 
 TEST(AuditTime, RefusesWhatIsNotRfc3339) {
-  for (const char* bad : {"", "yesterday", "2026-11-25", "2026-11-25T12:54:58", "2026-02-30T00:00:00Z",
-                          "2026-11-25T24:00:00Z", "2026-11-25T12:54:58.Z", "2026-11-25T12:54:58Z ",
-                          "2026-11-25T12:54:58+0100", "1795611298"}) {
+  for (const char* bad : {"", "yesterday", "2026-11-25", "2026-11-25T12:54:58",
+                          "2026-02-30T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T12:54:58.Z",
+                          "2026-11-25T12:54:58Z ", "2026-11-25T12:54:58+0100", "1795611298"}) {
     EXPECT_FALSE(audit::parse_time(bad)) << bad;
   }
 }
@@ -93,8 +92,8 @@ TEST_F(AuditTest, AccessAtSeqShowsTheRulesAndSourcesOfThatMoment) {
   ASSERT_EQ(a.rules.size(), 1u);
   EXPECT_EQ(a.rules[0].access_to, "10.0.0.0/24");
   EXPECT_EQ(a.rules[0].since_version, 1u);
-  EXPECT_EQ(a.rules[0].sources,
-            (std::vector{engine::RuleSource::direct(rule), engine::RuleSource::group(group, entry)}));
+  EXPECT_EQ(a.rules[0].sources, (std::vector{engine::RuleSource::direct(rule),
+                                             engine::RuleSource::group(group, entry)}));
   EXPECT_EQ(a.mappings.at(group), mapping);
   EXPECT_EQ(a.desired_version, 1u);
 
@@ -184,7 +183,7 @@ TEST_F(AuditTest, HistoryNamesEachChangeItsCauseAndTheDriverOutcomesOfThatVersio
   }
   const auto group = h.create_group(alice, "web");
   h.add_entry(alice, group, "10.0.0.0/24");
-  h.attach(alice, share, group);                  // v1
+  h.attach(alice, share, group);                                      // v1
   const auto extra = h.add_entry(alice, group, "10.0.1.0/24", "ro");  // v2
   events::DriverOutcome outcome;
   outcome.share_id = share;
@@ -192,7 +191,7 @@ TEST_F(AuditTest, HistoryNamesEachChangeItsCauseAndTheDriverOutcomesOfThatVersio
   outcome.applied_version = 2;
   outcome.failures = {{{events::AccessType::ip, "10.0.1.0/24"}, "refused"}};
   h.ok(EngineHarness::admin(), engine::RecordDriverOutcome{outcome});
-  h.ok(alice, engine::RemoveEntry{group, extra});  // v3
+  h.ok(alice, engine::RemoveEntry{group, extra});                          // v3
   h.ok(alice, engine::UpdateAccessGroup{group, "renamed", std::nullopt});  // no change of rules
 
   auto txn = lmdb::Txn::begin_read(h.env());
@@ -239,10 +238,10 @@ TEST_F(AuditTest, WhoHadAccessFindsEveryIntervalOfTheIdentityOnEveryShare) {
   const auto start = time_of(h.last());
   const auto rule = h.allow(alice, s1, "ip", "10.0.0.7", "rw");  // s1 from here
   const auto entry = h.add_entry(alice, group, "10.0.0.7/32", "rw");
-  h.attach(alice, s1, group);  // a second source on s1: no new interval
+  h.attach(alice, s1, group);                        // a second source on s1: no new interval
   const auto mapping2 = h.attach(alice, s2, group);  // s2 from here
-  h.allow(alice, s2, "ip", "10.0.0.8");  // another identity
-  h.ok(alice, engine::DenyAccess{s2, mapping2});  // s2 until here
+  h.allow(alice, s2, "ip", "10.0.0.8");              // another identity
+  h.ok(alice, engine::DenyAccess{s2, mapping2});     // s2 until here
   const auto s2_end = time_of(h.last());
   h.ok(alice, engine::DenyAccess{s1, rule});  // s1 keeps it through the group
   const auto end = time_of(h.last());
@@ -259,8 +258,8 @@ TEST_F(AuditTest, WhoHadAccessFindsEveryIntervalOfTheIdentityOnEveryShare) {
   EXPECT_EQ(all[0].share_name, "one");
   EXPECT_EQ(all[0].granted.kind, "ruleAllowed");
   EXPECT_FALSE(all[0].revoked);
-  EXPECT_EQ(all[0].sources,
-            (std::vector{engine::RuleSource::direct(rule), engine::RuleSource::group(group, entry)}));
+  EXPECT_EQ(all[0].sources, (std::vector{engine::RuleSource::direct(rule),
+                                         engine::RuleSource::group(group, entry)}));
   EXPECT_EQ(all[1].share_id, s2);
   EXPECT_EQ(all[1].granted.kind, "groupAttached");
   ASSERT_TRUE(all[1].revoked);
@@ -293,7 +292,8 @@ TEST_F(AuditTest, WhoHadAccessComparesNetworksNotTheirSpelling) {
   h.allow(alice, share, "user", "10.0.0.7");  // a user named like the address is another rule
   auto txn = lmdb::Txn::begin_read(h.env());
   auto ip = [&](const std::string& access_to) {
-    auto r = audit::who_had_access(txn, h.log(), {access_to, events::AccessType::ip, {}, 0, INT64_MAX});
+    auto r =
+        audit::who_had_access(txn, h.log(), {access_to, events::AccessType::ip, {}, 0, INT64_MAX});
     EXPECT_TRUE(r);
     return r ? r->size() : 0;
   };
@@ -336,24 +336,32 @@ TEST_F(AuditTest, ACorruptRecordIsReportedWithItsSequenceNumber) {
 TEST_F(AuditTest, FoldAtEveryPointEqualsTheProjectionsOfThatPoint) {
   std::mt19937_64 rng(42);
   std::vector<std::string> shares, groups;
-  for (int i = 0; i < 3; ++i) shares.push_back(h.create_share(alice, "default", fmt::format("s{}", i)));
+  for (int i = 0; i < 3; ++i)
+    shares.push_back(h.create_share(alice, "default", fmt::format("s{}", i)));
   for (int i = 0; i < 3; ++i) groups.push_back(h.create_group(alice, fmt::format("g{}", i)));
   std::vector<std::pair<std::string, std::string>> entries;  // group, entry
   std::vector<std::pair<std::string, std::string>> access;   // share, rule or mapping id
-  std::vector<std::pair<events::Seq, std::map<std::string, std::vector<engine::EffectiveRule>>>> seen;
+  std::vector<std::pair<events::Seq, std::map<std::string, std::vector<engine::EffectiveRule>>>>
+      seen;
   auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
   for (int step = 0; step < 300; ++step) {
     const auto address = fmt::format("10.0.{}.0/24", rng() % 6);
     const std::string level = (rng() % 2) ? "rw" : "ro";
     engine::Command c;
     switch (rng() % 6) {
-      case 0: c = engine::AddEntry{pick(groups), std::nullopt, address, level}; break;
+      case 0:
+        c = engine::AddEntry{pick(groups), std::nullopt, address, level};
+        break;
       case 1:
         if (entries.empty()) continue;
         c = engine::RemoveEntry{pick(entries).first, pick(entries).second};
         break;
-      case 2: c = engine::AllowAccess{pick(shares), "ip", address, level, {}}; break;
-      case 3: c = engine::AttachGroup{pick(shares), pick(groups)}; break;
+      case 2:
+        c = engine::AllowAccess{pick(shares), "ip", address, level, {}};
+        break;
+      case 3:
+        c = engine::AttachGroup{pick(shares), pick(groups)};
+        break;
       default:
         if (access.empty()) continue;
         const auto& [share, id] = pick(access);
@@ -363,9 +371,12 @@ TEST_F(AuditTest, FoldAtEveryPointEqualsTheProjectionsOfThatPoint) {
     auto outcome = h.run(alice, c);
     if (!outcome) continue;
     for (const auto& e : outcome->events) {
-      if (auto* b = std::get_if<events::EntryAdded>(&e.body)) entries.emplace_back(b->group_id, b->entry_id);
-      if (auto* b = std::get_if<events::RuleAllowed>(&e.body)) access.emplace_back(b->share_id, b->rule_id);
-      if (auto* b = std::get_if<events::GroupAttached>(&e.body)) access.emplace_back(b->share_id, b->mapping_id);
+      if (auto* b = std::get_if<events::EntryAdded>(&e.body))
+        entries.emplace_back(b->group_id, b->entry_id);
+      if (auto* b = std::get_if<events::RuleAllowed>(&e.body))
+        access.emplace_back(b->share_id, b->rule_id);
+      if (auto* b = std::get_if<events::GroupAttached>(&e.body))
+        access.emplace_back(b->share_id, b->mapping_id);
     }
     std::map<std::string, std::vector<engine::EffectiveRule>> now;
     for (const auto& s : shares) {

@@ -65,10 +65,13 @@ TEST_F(RebuildTest, FirstDifferenceNamesTheDatabaseAndKey) {
 }
 
 TEST_F(RebuildTest, ReplayCatchesUpWithEventsAppendedAfterTheRebuild) {
-  h.allow(EngineHarness::member("project-a", "alice"), [&] {
-    auto txn = lmdb::Txn::begin_read(h.env());
-    return h.store().list_shares(txn, {}, {}).at(0).id;
-  }(), "ip", "10.9.9.9");
+  h.allow(
+      EngineHarness::member("project-a", "alice"),
+      [&] {
+        auto txn = lmdb::Txn::begin_read(h.env());
+        return h.store().list_shares(txn, {}, {}).at(0).id;
+      }(),
+      "ip", "10.9.9.9");
   ASSERT_TRUE(difference());
   auto more = projections::replay(h.env(), h.log(), *rebuilt_env, *rebuilt, stats.last);
   EXPECT_EQ(more.events, 1u);
@@ -88,10 +91,10 @@ TEST_F(RebuildTest, ReplaceProjectionsPutsTheRebuiltBytesInPlace) {
 TEST_F(RebuildTest, ReplaceProjectionsChangesNothingIfTheLogMovedOn) {
   damage_live();
   const auto before = h.digest();
-  EXPECT_THROW(projections::replace_projections(h.env(), h.store(), h.log(),
-                                                events::Seq{h.last().value - 1}, *rebuilt_env,
-                                                *rebuilt),
-               std::runtime_error);
+  EXPECT_THROW(
+      projections::replace_projections(h.env(), h.store(), h.log(), events::Seq{h.last().value - 1},
+                                       *rebuilt_env, *rebuilt),
+      std::runtime_error);
   EXPECT_EQ(h.digest(), before);
 }
 

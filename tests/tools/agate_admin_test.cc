@@ -214,7 +214,8 @@ TEST_F(AgateAdminTest, AccessAtATimeBeforeTheFirstEventSaysTheShareDidNotExist) 
 TEST_F(AgateAdminTest, BadInputGetsAMessageAndANonZeroStatus) {
   auto r = admin({"access-at", "no-such-share", "--seq", "3"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.output, "share no-such-share does not appear in the event log")) << r.output;
+  EXPECT_TRUE(contains(r.output, "share no-such-share does not appear in the event log"))
+      << r.output;
   r = admin({"access-at", share, "--at", "yesterday"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.output, "--at yesterday: not an RFC 3339 time")) << r.output;
@@ -390,7 +391,8 @@ TEST(AgateAdminWithServer, ReadsWhileTheServerRunsAndRefusesToRebuild) {
   const std::vector<std::pair<std::string, std::string>> admin_headers = {
       {"X-Auth-Token", "admin:admin-project:admin"}, {"Content-Type", "application/json"}};
   const std::vector<std::pair<std::string, std::string>> alice_headers = {
-      {"X-Auth-Token", "alice:project-a"}, {"Content-Type", "application/json"},
+      {"X-Auth-Token", "alice:project-a"},
+      {"Content-Type", "application/json"},
       {"X-OpenStack-Manila-API-Version", "2.45"}};
   auto res = testing::http_request(
       server.port(), bhttp::verb::post, "/v2/types",
@@ -402,9 +404,9 @@ TEST(AgateAdminWithServer, ReadsWhileTheServerRunsAndRefusesToRebuild) {
                               alice_headers);
   ASSERT_EQ(res.result_int(), 200) << res.body();
   const std::string share(boost::json::parse(res.body()).at("share").at("id").as_string());
-  res = testing::http_request(
-      server.port(), bhttp::verb::post, "/v2/shares/" + share + "/action",
-      R"({"allow_access": {"access_type": "ip", "access_to": "10.1.2.3"}})", alice_headers);
+  res = testing::http_request(server.port(), bhttp::verb::post, "/v2/shares/" + share + "/action",
+                              R"({"allow_access": {"access_type": "ip", "access_to": "10.1.2.3"}})",
+                              alice_headers);
   ASSERT_EQ(res.result_int(), 200) << res.body();
 
   auto run = [&](std::vector<std::string> args) {
@@ -425,8 +427,7 @@ TEST(AgateAdminWithServer, ReadsWhileTheServerRunsAndRefusesToRebuild) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = run({"rebuild"});
   EXPECT_EQ(r.exit_code, 5) << r.output;
-  EXPECT_TRUE(contains(r.output, "in use by process " + std::to_string(server.pid())))
-      << r.output;
+  EXPECT_TRUE(contains(r.output, "in use by process " + std::to_string(server.pid()))) << r.output;
 
   // The server was not disturbed.
   res = testing::http_request(server.port(), bhttp::verb::get, "/healthz");

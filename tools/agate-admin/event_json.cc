@@ -22,8 +22,11 @@ json::object rule_key(const RuleKey& k) {
 }
 
 json::object body(const ShareTypeCreated& b) {
-  return {{"share_type_id", b.share_type_id}, {"name", b.name}, {"description", b.description},
-          {"is_public", b.is_public}, {"extra_specs", metadata(b.extra_specs)}};
+  return {{"share_type_id", b.share_type_id},
+          {"name", b.name},
+          {"description", b.description},
+          {"is_public", b.is_public},
+          {"extra_specs", metadata(b.extra_specs)}};
 }
 json::object body(const ShareTypeDeleted& b) { return {{"share_type_id", b.share_type_id}}; }
 json::object body(const ShareCreated& b) {
@@ -31,14 +34,21 @@ json::object body(const ShareCreated& b) {
   for (const auto& in : b.instances) {
     json::array exports;
     for (const auto& x : in.export_locations) exports.push_back(json::string(x));
-    instances.push_back({{"instance_id", in.instance_id}, {"host", in.host}, {"status", in.status},
+    instances.push_back({{"instance_id", in.instance_id},
+                         {"host", in.host},
+                         {"status", in.status},
                          {"export_locations", std::move(exports)}});
   }
-  return {{"share_id", b.share_id},          {"name", b.name},
-          {"description", b.description},    {"share_proto", b.share_proto},
-          {"size_gib", b.size_gib},          {"share_type_id", b.share_type_id},
-          {"is_public", b.is_public},        {"status", b.status},
-          {"availability_zone", b.availability_zone}, {"metadata", metadata(b.metadata)},
+  return {{"share_id", b.share_id},
+          {"name", b.name},
+          {"description", b.description},
+          {"share_proto", b.share_proto},
+          {"size_gib", b.size_gib},
+          {"share_type_id", b.share_type_id},
+          {"is_public", b.is_public},
+          {"status", b.status},
+          {"availability_zone", b.availability_zone},
+          {"metadata", metadata(b.metadata)},
           {"instances", std::move(instances)}};
 }
 json::object body(const ShareStatusChanged& b) {
@@ -50,7 +60,9 @@ json::object body(const ShareStatusChanged& b) {
 }
 json::object body(const ShareDeleted& b) { return {{"share_id", b.share_id}}; }
 json::object body(const AccessGroupCreated& b) {
-  return {{"group_id", b.group_id}, {"name", b.name}, {"description", b.description},
+  return {{"group_id", b.group_id},
+          {"name", b.name},
+          {"description", b.description},
           {"access_type", to_string(b.access_type)}};
 }
 json::object body(const AccessGroupUpdated& b) {
@@ -58,18 +70,25 @@ json::object body(const AccessGroupUpdated& b) {
 }
 json::object body(const AccessGroupDeleted& b) { return {{"group_id", b.group_id}}; }
 json::object body(const EntryAdded& b) {
-  return {{"group_id", b.group_id}, {"entry_id", b.entry_id}, {"access_to", b.access_to},
+  return {{"group_id", b.group_id},
+          {"entry_id", b.entry_id},
+          {"access_to", b.access_to},
           {"access_level", to_string(b.access_level)}};
 }
 json::object body(const EntryRemoved& b) {
   return {{"group_id", b.group_id}, {"entry_id", b.entry_id}};
 }
 json::object body(const RuleAllowed& b) {
-  return {{"share_id", b.share_id},   {"rule_id", b.rule_id},
-          {"access_type", to_string(b.access_type)}, {"access_to", b.access_to},
-          {"access_level", to_string(b.access_level)}, {"metadata", metadata(b.metadata)}};
+  return {{"share_id", b.share_id},
+          {"rule_id", b.rule_id},
+          {"access_type", to_string(b.access_type)},
+          {"access_to", b.access_to},
+          {"access_level", to_string(b.access_level)},
+          {"metadata", metadata(b.metadata)}};
 }
-json::object body(const RuleDenied& b) { return {{"share_id", b.share_id}, {"rule_id", b.rule_id}}; }
+json::object body(const RuleDenied& b) {
+  return {{"share_id", b.share_id}, {"rule_id", b.rule_id}};
+}
 json::object body(const RuleMetadataSet& b) {
   return {{"share_id", b.share_id}, {"rule_id", b.rule_id}, {"metadata", metadata(b.metadata)}};
 }
@@ -154,7 +173,8 @@ std::string_view group_of(const Body& body) {
 const std::vector<std::string>& kind_names() {
   static const std::vector<std::string> names = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::vector<std::string>{std::string(kind_name(Body(std::in_place_index<I>)))...};
-  }(std::make_index_sequence<std::variant_size_v<Body>>());
+  }
+  (std::make_index_sequence<std::variant_size_v<Body>>());
   return names;
 }
 

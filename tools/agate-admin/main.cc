@@ -34,10 +34,10 @@ using namespace agate;
 
 // Exit statuses (also in --help and the README).
 constexpr int kOk = 0;
-constexpr int kFailure = 1;        // bad input, an unknown share, a data directory that cannot be used
-constexpr int kUsage = 2;          // the command line itself
-constexpr int kCorruptLog = 3;     // the log holds an event that cannot be read
-constexpr int kDifferent = 4;      // verify: the live projections differ from a rebuild
+constexpr int kFailure = 1;     // bad input, an unknown share, a data directory that cannot be used
+constexpr int kUsage = 2;       // the command line itself
+constexpr int kCorruptLog = 3;  // the log holds an event that cannot be read
+constexpr int kDifferent = 4;   // verify: the live projections differ from a rebuild
 constexpr int kServerRunning = 5;  // rebuild: agated holds the data directory
 
 // A failure the user can act on; main prints it and exits with `status`.
@@ -194,10 +194,9 @@ Data open_data(const fs::path& dir, lmdb::EnvOptions options, bool writable) {
 std::int64_t time_option(const std::string& text, std::string_view flag) {
   auto t = audit::parse_time(text);
   if (!t) {
-    throw Failure(kFailure,
-                  fmt::format("{} {}: not an RFC 3339 time (e.g. 2026-11-25T12:54:58Z or "
-                              "2026-11-25T13:54:58.5+01:00)",
-                              flag, text));
+    throw Failure(kFailure, fmt::format("{} {}: not an RFC 3339 time (e.g. 2026-11-25T12:54:58Z or "
+                                        "2026-11-25T13:54:58.5+01:00)",
+                                        flag, text));
   }
   return *t;
 }
@@ -329,10 +328,10 @@ int access_at(const Data& d, const std::string& share, const std::string& at,
     print_json(http::access_at_view(*a));
     return kOk;
   }
-  const std::string point =
-      a->as_of_seq.value == 0
-          ? std::string("before the first event")
-          : fmt::format("as of event {} at {}", a->as_of_seq.value, audit::format_time(a->as_of_time));
+  const std::string point = a->as_of_seq.value == 0
+                                ? std::string("before the first event")
+                                : fmt::format("as of event {} at {}", a->as_of_seq.value,
+                                              audit::format_time(a->as_of_time));
   fmt::print("share {}{}, {}\n", share, a->name.empty() ? "" : fmt::format(" \"{}\"", a->name),
              point);
   if (a->created) {
@@ -382,8 +381,11 @@ int access_history(const Data& d, const std::string& share, const std::string& s
     auto cause_cells = [&]() -> std::vector<std::string> {
       if (!first) return {"", "", "", "", "", ""};
       first = false;
-      return {std::to_string(c.cause.seq.value), audit::format_time(c.cause.time_micros),
-              c.cause.kind, c.cause.user_id, c.cause.request_id,
+      return {std::to_string(c.cause.seq.value),
+              audit::format_time(c.cause.time_micros),
+              c.cause.kind,
+              c.cause.user_id,
+              c.cause.request_id,
               fmt::format("v{} ({} rules)", c.version, c.rules_after)};
     };
     for (const auto& delta : c.deltas) {
@@ -420,9 +422,9 @@ int who_had_access(const Data& d, const audit::WhoQuery& q, Format format) {
       return fmt::format("{} (event {}, {})", audit::format_time(c.time_micros), c.seq.value,
                          c.kind);
     };
-    t.add({in.share_id, in.project_id, rule_text(in.rule),
-           std::string(events::to_string(in.level)), when(in.granted),
-           in.revoked ? when(*in.revoked) : "still effective", sources_text(in.sources)});
+    t.add({in.share_id, in.project_id, rule_text(in.rule), std::string(events::to_string(in.level)),
+           when(in.granted), in.revoked ? when(*in.revoked) : "still effective",
+           sources_text(in.sources)});
   }
   t.print();
   return kOk;
@@ -434,7 +436,9 @@ int who_had_access(const Data& d, const audit::WhoQuery& q, Format format) {
 class Progress {
  public:
   Progress(std::string label, std::uint64_t total, bool enabled)
-      : label_(std::move(label)), total_(total), enabled_(enabled && ::isatty(STDERR_FILENO)),
+      : label_(std::move(label)),
+        total_(total),
+        enabled_(enabled && ::isatty(STDERR_FILENO)),
         start_(std::chrono::steady_clock::now()) {}
   void update(std::uint64_t done) {
     if (!enabled_) return;
@@ -487,10 +491,9 @@ projections::RebuildStats rebuild_into(const Data& d, Scratch& scratch, events::
                                        std::uint64_t batch, bool progress) {
   Progress bar("rebuild", last.value, progress);
   try {
-    auto stats = projections::rebuild(d.env, d.log, *scratch.env, *scratch.store, batch,
-                                      [&](const projections::RebuildStats& s) {
-                                        bar.update(s.last.value);
-                                      });
+    auto stats =
+        projections::rebuild(d.env, d.log, *scratch.env, *scratch.store, batch,
+                             [&](const projections::RebuildStats& s) { bar.update(s.last.value); });
     bar.finish();
     return stats;
   } catch (const projections::ApplyError& e) {
@@ -530,16 +533,16 @@ int rebuild(const fs::path& dir, const lmdb::EnvOptions& options, std::uint64_t 
   const auto stats = rebuild_into(d, scratch, last, batch, progress);
   const double rebuild_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const auto digest =
-      projections::replace_projections(d.env, *d.store, d.log, stats.last, *scratch.env,
-                                       *scratch.store);
+  const auto digest = projections::replace_projections(d.env, *d.store, d.log, stats.last,
+                                                       *scratch.env, *scratch.store);
   const double total_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("rebuilt the projections from {} events in {:.1f} s ({} events/s) and swapped them "
-             "in ({:.1f} s in all); digest {}\n",
-             grouped(stats.events), rebuild_s,
-             grouped(rebuild_s > 0 ? static_cast<std::uint64_t>(stats.events / rebuild_s) : 0),
-             total_s, digest);
+  fmt::print(
+      "rebuilt the projections from {} events in {:.1f} s ({} events/s) and swapped them "
+      "in ({:.1f} s in all); digest {}\n",
+      grouped(stats.events), rebuild_s,
+      grouped(rebuild_s > 0 ? static_cast<std::uint64_t>(stats.events / rebuild_s) : 0), total_s,
+      digest);
   return kOk;
 }
 
@@ -552,8 +555,9 @@ int verify(const fs::path& dir, const lmdb::EnvOptions& options, const fs::path&
     auto txn = lmdb::Txn::begin_read(d.env);
     last = d.log.last(txn);
   }
-  Scratch scratch((scratch_dir.empty() ? dir : scratch_dir) / fmt::format("verify-{}.tmp", ::getpid()),
-                  d.env.map_size());
+  Scratch scratch(
+      (scratch_dir.empty() ? dir : scratch_dir) / fmt::format("verify-{}.tmp", ::getpid()),
+      d.env.map_size());
   auto stats = rebuild_into(d, scratch, last, batch, progress);
   // A running server may have appended meanwhile: catch up until one snapshot of the live
   // projections is at the rebuilt position.
@@ -617,20 +621,23 @@ int stats(const fs::path& dir, const lmdb::EnvOptions& options, bool kinds, Form
   const auto outbox = d.store ? d.store->outbox(txn).size() : 0;
   std::error_code ec;
   const auto file_size = fs::file_size(data_file(dir), ec);
-  auto pages = [](const MDB_stat& s) { return s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages; };
+  auto pages = [](const MDB_stat& s) {
+    return s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages;
+  };
 
   if (format == Format::json) {
-    json::object o{{"data_dir", dir.string()},
-                   {"agated_pid", holder ? json::value(*holder) : json::value(nullptr)},
-                   {"data_file_bytes", ec ? 0 : file_size},
-                   {"map_size", d.env.map_size()},
-                   {"used_bytes", d.env.used_bytes()},
-                   {"last_seq", last.value},
-                   {"first_time", first_event ? json::value(audit::format_time(first_event->time_micros))
-                                              : json::value(nullptr)},
-                   {"last_time", last_event ? json::value(audit::format_time(last_event->time_micros))
-                                            : json::value(nullptr)},
-                   {"outbox", outbox}};
+    json::object o{
+        {"data_dir", dir.string()},
+        {"agated_pid", holder ? json::value(*holder) : json::value(nullptr)},
+        {"data_file_bytes", ec ? 0 : file_size},
+        {"map_size", d.env.map_size()},
+        {"used_bytes", d.env.used_bytes()},
+        {"last_seq", last.value},
+        {"first_time", first_event ? json::value(audit::format_time(first_event->time_micros))
+                                   : json::value(nullptr)},
+        {"last_time", last_event ? json::value(audit::format_time(last_event->time_micros))
+                                 : json::value(nullptr)},
+        {"outbox", outbox}};
     json::array dbs_json;
     for (const auto& db : dbs) {
       dbs_json.push_back({{"name", db.name},
@@ -677,7 +684,8 @@ int stats(const fs::path& dir, const lmdb::EnvOptions& options, bool kinds, Form
     }
   }
   if (corruption) {
-    throw Failure(kCorruptLog, fmt::format("event {}: {}", corruption->seq.value, corruption->what));
+    throw Failure(kCorruptLog,
+                  fmt::format("event {}: {}", corruption->seq.value, corruption->what));
   }
   return kOk;
 }
@@ -743,14 +751,16 @@ See tools/agate-admin/README.md for each command's output.)");
   app.add_option("-c,--config", config_file,
                  "agated's TOML configuration, for its data directory and map size")
       ->check(CLI::ExistingFile);
-  app.add_option("--map-size", map_size, "the LMDB map size to open with, e.g. 16GiB (default: "
-                                         "the configuration's)");
+  app.add_option("--map-size", map_size,
+                 "the LMDB map size to open with, e.g. 16GiB (default: "
+                 "the configuration's)");
 
   std::string format = "table";
 
   // replay
   ReplayOptions ro;
-  auto* replay_cmd = add_command(app, "replay", "print the log's events, filtered, as a table or JSON lines",
+  auto* replay_cmd = add_command(
+      app, "replay", "print the log's events, filtered, as a table or JSON lines",
       "Print the events of the log, oldest first, as a table or as JSON lines.\n\n"
       "Filters combine (all must match). --share and --group match the events whose body names\n"
       "that share or group (not the entries of the share's groups: see access-history for the\n"
@@ -774,7 +784,8 @@ See tools/agate-admin/README.md for each command's output.)");
   // access-at
   std::string share, at;
   std::optional<std::uint64_t> seq;
-  auto* at_cmd = add_command(app, "access-at", "a share's effective rules and their sources at a time or an event",
+  auto* at_cmd = add_command(
+      app, "access-at", "a share's effective rules and their sources at a time or an event",
       "Print the effective rules of a share, with their sources, as they were at a time or\n"
       "after an event, from the log alone. \"At TIME\" is after the last event at or before it;\n"
       "a time before the share existed prints that it had no access.");
@@ -786,7 +797,9 @@ See tools/agate-admin/README.md for each command's output.)");
 
   // access-history
   std::string since, until;
-  auto* history_cmd = add_command(app, "access-history", "each change of a share's effective rules, its cause and the driver outcomes",
+  auto* history_cmd = add_command(
+      app, "access-history",
+      "each change of a share's effective rules, its cause and the driver outcomes",
       "Print each change of a share's effective rules: when, the event that caused it (kind,\n"
       "user, request id), the rules that entered (+) and left (-) with their sources, and the\n"
       "driver outcomes that reported that version of the rules to the back end.");
@@ -798,7 +811,8 @@ See tools/agate-admin/README.md for each command's output.)");
   // who-had-access
   audit::WhoQuery who;
   std::string who_type, who_share, who_from, who_to;
-  auto* who_cmd = add_command(app, "who-had-access", "the shares a given access_to could reach during a time range",
+  auto* who_cmd = add_command(
+      app, "who-had-access", "the shares a given access_to could reach during a time range",
       "Answer \"which shares could X reach between T1 and T2?\": every time a rule for X was\n"
       "effective on a share during any part of the range, when it was granted and revoked, and\n"
       "through which sources. X is compared as rules are: 10.0.0.7 matches an ip rule\n"
@@ -814,7 +828,8 @@ See tools/agate-admin/README.md for each command's output.)");
   // rebuild
   std::uint64_t batch = 10'000;
   bool no_progress = false;
-  auto* rebuild_cmd = add_command(app, "rebuild", "rebuild the projections from the log and swap them in (agated stopped)",
+  auto* rebuild_cmd = add_command(
+      app, "rebuild", "rebuild the projections from the log and swap them in (agated stopped)",
       "Rebuild every projection from the log and put the result in place of the live ones.\n\n"
       "Refuses (status 5) while agated holds the data directory, and holds agated.lock itself\n"
       "until it is done, so that no agated starts meanwhile. The log is replayed into a scratch\n"
@@ -828,7 +843,8 @@ See tools/agate-admin/README.md for each command's output.)");
 
   // verify
   std::string scratch_dir;
-  auto* verify_cmd = add_command(app, "verify", "compare the live projections with a rebuild and print the first difference",
+  auto* verify_cmd = add_command(
+      app, "verify", "compare the live projections with a rebuild and print the first difference",
       "Rebuild the projections from the log into a scratch environment and compare them with\n"
       "the live ones, byte for byte; print the first difference (database, key, both values).\n"
       "Works while agated runs: the rebuild catches up with what it appends, and the comparison\n"
@@ -842,7 +858,8 @@ See tools/agate-admin/README.md for each command's output.)");
 
   // stats
   bool kinds = false;
-  auto* stats_cmd = add_command(app, "stats", "counts, positions and sizes of the log and the projections",
+  auto* stats_cmd = add_command(
+      app, "stats", "counts, positions and sizes of the log and the projections",
       "Print the data directory's figures: whether agated runs, the file and map sizes, the\n"
       "log's positions and time span, the outbox, and each database's entries, pages and depth.");
   stats_cmd->add_flag("--kinds", kinds, "also count the events of each kind (reads the whole log)");
@@ -867,7 +884,9 @@ See tools/agate-admin/README.md for each command's output.)");
     if (!data_dir_flag.empty()) config.data_dir = data_dir_flag;
     if (!map_size.empty()) {
       auto bytes = tools::parse_size(map_size);
-      if (!bytes) throw Failure(kUsage, fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
+      if (!bytes)
+        throw Failure(kUsage,
+                      fmt::format("--map-size {}: expected a size such as 16GiB", map_size));
       config.storage.map_size = *bytes;
     }
     const fs::path dir = fs::absolute(config.data_dir).lexically_normal();

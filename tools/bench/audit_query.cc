@@ -46,7 +46,8 @@ int main(int argc, char** argv) try {
   app.add_flag("--keep", o.keep, "keep the log in DIR/agate-audit and reuse it next time");
   CLI11_PARSE(app, argc, argv);
 
-  const auto source_dir = o.keep ? o.dir / "agate-audit" : o.dir / fmt::format("agate-audit-{}", ::getpid());
+  const auto source_dir =
+      o.keep ? o.dir / "agate-audit" : o.dir / fmt::format("agate-audit-{}", ::getpid());
   if (!std::filesystem::exists(source_dir / "data.mdb")) {
     const auto start = Clock::now();
     const auto total = bench::build_history(source_dir, o.events);
@@ -130,7 +131,8 @@ int main(int argc, char** argv) try {
       {"who-had-access, a direct rule",
        [&] {
          auto txn = lmdb::Txn::begin_read(env);
-         auto w = audit::who_had_access(txn, *log, {rule_network, std::nullopt, std::nullopt, 0, INT64_MAX});
+         auto w = audit::who_had_access(txn, *log,
+                                        {rule_network, std::nullopt, std::nullopt, 0, INT64_MAX});
          check(w);
          found = w->size();
          return fmt::format("{} intervals", w->size());
@@ -138,14 +140,16 @@ int main(int argc, char** argv) try {
       {"who-had-access, a group entry",
        [&] {
          auto txn = lmdb::Txn::begin_read(env);
-         auto w = audit::who_had_access(txn, *log, {entry_network, std::nullopt, std::nullopt, 0, INT64_MAX});
+         auto w = audit::who_had_access(txn, *log,
+                                        {entry_network, std::nullopt, std::nullopt, 0, INT64_MAX});
          check(w);
          return fmt::format("{} intervals", w->size());
        }},
       {"who-had-access, one share",
        [&] {
          auto txn = lmdb::Txn::begin_read(env);
-         auto w = audit::who_had_access(txn, *log, {share_network, std::nullopt, share, 0, INT64_MAX});
+         auto w =
+             audit::who_had_access(txn, *log, {share_network, std::nullopt, share, 0, INT64_MAX});
          check(w);
          return fmt::format("{} intervals", w->size());
        }},

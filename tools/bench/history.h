@@ -55,8 +55,8 @@ inline void check_pipeline(const Pipeline& p, const char* phase) {
 inline std::uint64_t build_history(const std::filesystem::path& dir, std::uint64_t events) {
   Engine e(dir, lmdb::Durability::nosync);
   auto& w = e.writer();
-  (void)body_of<events::ShareTypeCreated>(
-      w.execute(admin_context(), default_type_command()), "create share type");
+  (void)body_of<events::ShareTypeCreated>(w.execute(admin_context(), default_type_command()),
+                                          "create share type");
   const std::uint64_t projects = std::max<std::uint64_t>(1, (events + 999) / 1000);
   Pipeline p(w, 8192);
   for (std::uint64_t first = 0; first < projects; first += kProjectsPerChunk) {
