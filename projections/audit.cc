@@ -196,7 +196,6 @@ class Fold {
     auto it = shares_.find(std::string(id));
     return it == shares_.end() ? nullptr : &it->second;
   }
-  std::unordered_map<std::string, ShareState>& shares() { return shares_; }
 
   void operator()(const events::ShareCreated& b) {
     if (only_share_ && *only_share_ != b.share_id) return;
