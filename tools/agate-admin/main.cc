@@ -700,10 +700,17 @@ EXIT STATUS
   4  verify: the live projections differ from a rebuild (the first difference is printed)
   5  rebuild: a running agated holds the data directory)";
 
+constexpr const char* kGlobalOptions = R"(
+GLOBAL OPTIONS (before or after the command)
+  -d, --data-dir DIR  the data directory agated uses (default: --config's, else var/agate)
+  -c, --config FILE   agated's TOML configuration, for its data_dir and map_size
+  --map-size SIZE     the LMDB map size to open with, e.g. 16GiB
+)";
+
 // A subcommand: a one-line summary for the list in agate-admin --help, and the whole description,
 // indented as a manual page's, with the exit statuses in its own --help.
 CLI::App* add_command(CLI::App& app, const char* name, const char* summary,
-                      std::string_view description) {
+                      std::string_view description, std::string_view examples) {
   auto* cmd = app.add_subcommand(name, summary);
   std::string text = "\nDESCRIPTION\n";
   while (!description.empty()) {
@@ -713,7 +720,7 @@ CLI::App* add_command(CLI::App& app, const char* name, const char* summary,
     if (nl == std::string_view::npos) break;
     description.remove_prefix(nl + 1);
   }
-  cmd->footer(text + kExitStatus);
+  cmd->footer(text + kGlobalOptions + "\nEXAMPLES\n" + std::string(examples) + kExitStatus);
   return cmd;
 }
 
@@ -765,7 +772,9 @@ See tools/agate-admin/README.md for each command's output.)");
       "that share or group (not the entries of the share's groups: see access-history for the\n"
       "effect of those). An event that cannot be decoded is printed as UNREADABLE with its\n"
       "sequence number, reported on standard error, and the scan goes on past it; the exit\n"
-      "status is then 3. The scan is one read transaction: a consistent snapshot.");
+      "status is then 3. The scan is one read transaction: a consistent snapshot.",
+      "  agate-admin -d var/agate replay --since 2026-11-25T00:00:00Z --kind ruleAllowed\n"
+      "  agate-admin -d var/agate replay --request-id req-530003f0-… --format json\n");
   replay_cmd->add_option("--from-seq", ro.from_seq, "the first sequence number to print");
   replay_cmd->add_option("--to-seq", ro.to_seq, "the last sequence number to print");
   replay_cmd->add_option("--since", ro.since, "only events at or after this time");
@@ -787,7 +796,9 @@ See tools/agate-admin/README.md for each command's output.)");
       app, "access-at", "a share's effective rules and their sources at a time or an event",
       "Print the effective rules of a share, with their sources, as they were at a time or\n"
       "after an event, from the log alone. \"At TIME\" is after the last event at or before it;\n"
-      "a time before the share existed prints that it had no access.");
+      "a time before the share existed prints that it had no access.",
+      "  agate-admin -d var/agate access-at 01a213a5-2e78-… --at 2026-11-25T16:00:00+01:00\n"
+      "  agate-admin -d var/agate access-at 01a213a5-2e78-… --seq 4711 --format json\n");
   at_cmd->add_option("SHARE", share, "the share's id")->required();
   auto* at_opt = at_cmd->add_option("--at", at, "a time (RFC 3339)");
   auto* seq_opt = at_cmd->add_option("--seq", seq, "a sequence number: after that event");
@@ -801,7 +812,8 @@ See tools/agate-admin/README.md for each command's output.)");
       "each change of a share's effective rules, its cause and the driver outcomes",
       "Print each change of a share's effective rules: when, the event that caused it (kind,\n"
       "user, request id), the rules that entered (+) and left (-) with their sources, and the\n"
-      "driver outcomes that reported that version of the rules to the back end.");
+      "driver outcomes that reported that version of the rules to the back end.",
+      "  agate-admin -d var/agate access-history 01a213a5-2e78-… --since 2026-11-01T00:00:00Z\n");
   history_cmd->add_option("SHARE", share, "the share's id")->required();
   history_cmd->add_option("--since", since, "only changes at or after this time");
   history_cmd->add_option("--until", until, "only changes at or before this time");
@@ -815,7 +827,11 @@ See tools/agate-admin/README.md for each command's output.)");
       "Answer \"which shares could X reach between T1 and T2?\": every time a rule for X was\n"
       "effective on a share during any part of the range, when it was granted and revoked, and\n"
       "through which sources. X is compared as rules are: 10.0.0.7 matches an ip rule\n"
-      "10.0.0.7/32; a network matches only the same network, not the networks holding it.");
+      "10.0.0.7/32; a network matches only the same network, not the networks holding it.",
+      "  agate-admin -d var/agate who-had-access --access-to 10.0.0.7 \\\n"
+      "      --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z\n"
+      "  agate-admin -d var/agate who-had-access --access-to alice --access-type user \\\n"
+      "      --share 01a213a5-2e78-… --from 2026-01-01T00:00:00Z --to 2027-01-01T00:00:00Z\n");
   who_cmd->add_option("--access-to", who.access_to, "the access_to asked about")->required();
   who_cmd->add_option("--access-type", who_type, "only rules of this type")
       ->check(CLI::IsMember({"ip", "user", "cert", "cephx"}));
@@ -835,7 +851,9 @@ See tools/agate-admin/README.md for each command's output.)");
       "environment (<data-dir>/rebuild.tmp) with a progress bar; then, in one LMDB write\n"
       "transaction on the live environment, each projection database is emptied, refilled from\n"
       "the scratch copy, and its digest compared with the rebuilt one before the commit. An\n"
-      "interruption at any point before the commit leaves the live data as it was.");
+      "interruption at any point before the commit leaves the live data as it was.",
+      "  systemctl stop agated && agate-admin -d /var/lib/agate rebuild && systemctl start "
+      "agated\n");
   rebuild_cmd->add_option("--batch", batch, "events per rebuild transaction")
       ->check(CLI::PositiveNumber);
   rebuild_cmd->add_flag("--no-progress", no_progress, "no progress bar");
@@ -847,7 +865,8 @@ See tools/agate-admin/README.md for each command's output.)");
       "Rebuild the projections from the log into a scratch environment and compare them with\n"
       "the live ones, byte for byte; print the first difference (database, key, both values).\n"
       "Works while agated runs: the rebuild catches up with what it appends, and the comparison\n"
-      "is against one snapshot at the same position of the log.");
+      "is against one snapshot at the same position of the log.",
+      "  agate-admin -d var/agate verify --scratch /var/tmp\n");
   verify_cmd->add_option("--scratch", scratch_dir,
                          "where to make the scratch environment (default: the data directory); "
                          "it is removed afterwards");
@@ -860,7 +879,8 @@ See tools/agate-admin/README.md for each command's output.)");
   auto* stats_cmd = add_command(
       app, "stats", "counts, positions and sizes of the log and the projections",
       "Print the data directory's figures: whether agated runs, the file and map sizes, the\n"
-      "log's positions and time span, the outbox, and each database's entries, pages and depth.");
+      "log's positions and time span, the outbox, and each database's entries, pages and depth.",
+      "  agate-admin -d var/agate stats --kinds\n");
   stats_cmd->add_flag("--kinds", kinds, "also count the events of each kind (reads the whole log)");
   add_format(stats_cmd, format, "table, or json");
 
