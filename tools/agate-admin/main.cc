@@ -484,15 +484,15 @@ struct Scratch {
   }
 };
 
-// Rebuilds the projections of `d`'s log into `scratch`, with a progress bar. Throws Failure
-// (kCorruptLog) on a log that cannot be read.
-projections::RebuildStats rebuild_into(const Data& d, Scratch& scratch, events::Seq last,
-                                       std::uint64_t batch, bool progress) {
-  Progress bar("rebuild", last.value, progress);
+// Replays the events of `d`'s log after `after` into `scratch`, with a progress bar up to `last`.
+// Throws Failure (kCorruptLog) on a log that cannot be read or replayed.
+projections::RebuildStats replay_into(const Data& d, Scratch& scratch, events::Seq after,
+                                      events::Seq last, std::uint64_t batch, bool progress) {
+  Progress bar("rebuild", last.value, progress && after.value == 0);
   try {
     auto stats =
-        projections::rebuild(d.env, d.log, *scratch.env, *scratch.store, batch,
-                             [&](const projections::RebuildStats& s) { bar.update(s.last.value); });
+        projections::replay(d.env, d.log, *scratch.env, *scratch.store, after, batch,
+                            [&](const projections::RebuildStats& s) { bar.update(s.last.value); });
     bar.finish();
     return stats;
   } catch (const projections::ApplyError& e) {
@@ -502,6 +502,7 @@ projections::RebuildStats rebuild_into(const Data& d, Scratch& scratch, events::
     bar.finish();
     throw;
   } catch (const std::runtime_error& e) {
+    // projections::replay's report of an event it cannot read, with its sequence number.
     bar.finish();
     throw Failure(kCorruptLog, e.what());
   }
@@ -529,7 +530,7 @@ int rebuild(const fs::path& dir, const lmdb::EnvOptions& options, std::uint64_t 
   }
   const auto started = std::chrono::steady_clock::now();
   Scratch scratch(dir / "rebuild.tmp", d.env.map_size());
-  const auto stats = rebuild_into(d, scratch, last, batch, progress);
+  const auto stats = replay_into(d, scratch, events::Seq{0}, last, batch, progress);
   const double rebuild_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto digest = projections::replace_projections(d.env, *d.store, d.log, stats.last,
@@ -557,7 +558,7 @@ int verify(const fs::path& dir, const lmdb::EnvOptions& options, const fs::path&
   Scratch scratch(
       (scratch_dir.empty() ? dir : scratch_dir) / fmt::format("verify-{}.tmp", ::getpid()),
       d.env.map_size());
-  auto stats = rebuild_into(d, scratch, last, batch, progress);
+  auto stats = replay_into(d, scratch, events::Seq{0}, last, batch, progress);
   // A running server may have appended meanwhile: catch up until one snapshot of the live
   // projections is at the rebuilt position.
   for (int round = 0;; ++round) {
@@ -580,8 +581,7 @@ int verify(const fs::path& dir, const lmdb::EnvOptions& options, const fs::path&
     }
     live.abort();
     if (round == 100) throw Failure(kFailure, "the log grows faster than verify catches up");
-    const auto more = projections::replay(d.env, d.log, *scratch.env, *scratch.store, stats.last);
-    stats.last = more.last;
+    stats.last = replay_into(d, scratch, stats.last, stats.last, batch, false).last;
   }
 }
 
