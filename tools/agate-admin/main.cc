@@ -47,7 +47,7 @@ struct Failure : std::runtime_error {
 
 enum class Format { table, json };
 
-// ---- output helpers -------------------------------------------------------------------------
+// ---- tables, numbers and bytes as text -------------------------------------------------
 
 std::string grouped(std::uint64_t n) {
   std::string digits = std::to_string(n), out;
