@@ -164,10 +164,10 @@ int main(int argc, char** argv) try {
     }
   }
   const double scan_s = bench::median(seconds[0]);
-  fmt::print("{:<32} {:>8} {:>14} {:>7}  {}\n", "question", "s", "events/s", "ratio", "answer");
+  fmt::print("{:<34} {:>8} {:>14} {:>7}  {}\n", "question", "s", "events/s", "ratio", "answer");
   for (std::size_t q = 0; q < questions.size(); ++q) {
     const double s = bench::median(seconds[q]);
-    fmt::print("{:<32} {:>8.3f} {:>14} {:>7.2f}  {}\n", questions[q].first, s,
+    fmt::print("{:<34} {:>8.3f} {:>14} {:>7.2f}  {}\n", questions[q].first, s,
                bench::grouped(static_cast<double>(total) / s), s / scan_s, answers[q]);
   }
   fmt::print("median of {} warm rounds; ratio = time / plain scan's time\n", o.rounds);
