@@ -130,6 +130,7 @@ boost::json::object who_had_access_view(const audit::WhoQuery& q,
            {{"access_to", q.access_to},
             {"access_type", type},
             {"share_id", share},
+            {"containing", q.containing},
             {"from", audit::format_time(q.from_micros)},
             {"to", audit::format_time(q.to_micros)},
             {"intervals", std::move(out)}}}};

@@ -3,7 +3,7 @@
 //   GET /v2/{project_id}/shares/{id}/effective-access?at=TIME | ?seq=N   the effective rules then
 //   GET /v2/{project_id}/shares/{id}/access-history[?since=TIME][&until=TIME]
 //   GET /v2/{project_id}/audit/who-had-access?access_to=X&from=TIME&to=TIME
-//                                              [&access_type=T][&share_id=S]
+//                                              [&access_type=T][&share_id=S][&containing=1]
 //
 // Without `at` or `seq`, effective-access is the live view of routes_access.cc, for everyone who
 // may see the share; this file wraps that route rather than adding a second one for the path.
@@ -106,6 +106,13 @@ void who_had_access(Services& s, const ApiRequest& req, Respond respond) {
   if (auto type = req.query_value("access_type"); !bad && type) {
     q.access_type = events::parse_access_type(*type);
     if (!q.access_type) bad = fmt::format("Invalid value for 'access_type': '{}'.", *type);
+  }
+  if (auto containing = req.query_value("containing"); !bad && containing) {
+    if (*containing == "1" || *containing == "true" || *containing == "True") {
+      q.containing = true;
+    } else if (!(*containing == "0" || *containing == "false" || *containing == "False")) {
+      bad = fmt::format("Invalid value for 'containing': '{}'.", *containing);
+    }
   }
   if (bad) return respond(error_response(req, 400, *bad));
   q.access_to = *access_to;

@@ -1,5 +1,6 @@
 #include "projections/audit.h"
 
+#include <arpa/inet.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -124,6 +125,40 @@ Cause cause_of(const events::Event& e) {
                e.project_id, e.user_id,     e.request_id};
 }
 
+// An ip network as bytes, to tell whether one holds another.
+struct Network {
+  int family = AF_INET;
+  std::array<unsigned char, 16> bytes{};
+  int prefix = 0;
+
+  // Parses a canonical network ("10.0.0.0/24", "fd00::/8"); nullopt for anything else, and for
+  // networks with a zone id, which only match themselves.
+  static std::optional<Network> parse(std::string_view canonical) {
+    const auto slash = canonical.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string address(canonical.substr(0, slash));
+    if (address.find('%') != std::string::npos) return std::nullopt;
+    Network n;
+    n.family = address.find(':') == std::string::npos ? AF_INET : AF_INET6;
+    const auto digits = canonical.substr(slash + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n.prefix);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    if (n.prefix < 0 || n.prefix > (n.family == AF_INET ? 32 : 128)) return std::nullopt;
+    if (::inet_pton(n.family, address.c_str(), n.bytes.data()) != 1) return std::nullopt;
+    return n;
+  }
+
+  // True if every address of `inner` is in this network.
+  bool holds(const Network& inner) const {
+    if (family != inner.family || prefix > inner.prefix) return false;
+    const int whole = prefix / 8, rest = prefix % 8;
+    if (!std::equal(bytes.begin(), bytes.begin() + whole, inner.bytes.begin())) return false;
+    if (rest == 0) return true;
+    const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+    return (bytes[whole] & mask) == (inner.bytes[whole] & mask);
+  }
+};
+
 struct Entry {
   std::string access_to;  // as given; the identity is worked out when it is granted
   AccessLevel level = AccessLevel::rw;
@@ -164,10 +199,14 @@ class Fold {
   explicit Fold(std::optional<std::string> only_share) : only_share_(std::move(only_share)) {}
 
   // Keep only rules whose identity for their type is the one given here.
-  void filter_identities(std::map<AccessType, std::string> identities) {
+  // With `containing`, ip rules are kept when their network holds the ip identity's.
+  void filter_identities(std::map<AccessType, std::string> identities, bool containing = false) {
     identities_ = std::move(identities);
     auto ip = identities_->find(AccessType::ip);
-    if (ip != identities_->end() && ip->second.find(':') == std::string::npos) {
+    if (ip == identities_->end()) return;
+    if (containing) {
+      within_ = Network::parse(ip->second);
+    } else if (ip->second.find(':') == std::string::npos) {
       ipv4_address_ = ip->second.substr(0, ip->second.find('/'));
     }
   }
@@ -320,6 +359,10 @@ class Fold {
     // Equal text is the same identity for every type; otherwise the identities decide (an ip
     // rule may spell the network another way).
     if (access_to == it->second) return true;
+    if (type == AccessType::ip && within_) {
+      const auto rule = Network::parse(engine::rule_identity(type, access_to));
+      return rule && rule->holds(*within_);
+    }
     // A valid IPv4 access_to spells its address as the canonical network does (Python refuses
     // leading zeros), so another address text cannot be the same network; only IPv6 texts and
     // the same address with another prefix spelling need the canonical form. This keeps the
@@ -374,7 +417,8 @@ class Fold {
 
   std::optional<std::string> only_share_;
   std::optional<std::map<AccessType, std::string>> identities_;
-  std::string ipv4_address_;  // the address of the ip identity asked about, if IPv4
+  std::string ipv4_address_;       // the address of the ip identity asked about, if IPv4
+  std::optional<Network> within_;  // containing: the network the kept ip rules hold
   std::unordered_map<std::string, ShareState> shares_;
   std::unordered_map<std::string, GroupState> groups_;
   ChangeHook on_change_;
@@ -524,7 +568,7 @@ boost::system::result<std::vector<AccessInterval>, AuditError> who_had_access(
     identities.emplace(t, engine::rule_identity(t, q.access_to));
   }
   Fold fold{q.share_id};
-  fold.filter_identities(std::move(identities));
+  fold.filter_identities(std::move(identities), q.containing);
 
   std::vector<AccessInterval> done;
   // Open intervals by share and identity.

@@ -151,6 +151,10 @@ struct WhoQuery {
   std::optional<std::string> share_id;            // every share if not given
   std::int64_t from_micros = 0;
   std::int64_t to_micros = 0;
+  // For ip rules: every rule whose network contains access_to's network (10.0.0.0/24 and
+  // 0.0.0.0/0 for 10.0.0.7), not only the same network. Rules of other types still need the
+  // same identity; networks with an IPv6 zone id only match themselves.
+  bool containing = false;
 };
 
 struct AccessInterval {
@@ -179,8 +183,9 @@ struct AccessInterval {
     const lmdb::Txn& txn, const events::EventLog& log, std::string_view share_id,
     const TimeRange& range = {});
 
-// Every time the identity was effective on a share (one share or all) during any part of
-// [from, to]. bad_request if to < from or access_to is empty. An unknown share is not_found.
+// Every time the identity (or, with `containing`, a network holding it) was effective on a share
+// (one share or all) during any part of [from, to]. bad_request if to < from or access_to is empty.
+// An unknown share is not_found.
 [[nodiscard]] boost::system::result<std::vector<AccessInterval>, AuditError> who_had_access(
     const lmdb::Txn& txn, const events::EventLog& log, const WhoQuery& query);
 

@@ -147,6 +147,21 @@ TEST_F(AuditApiTest, WhoHadAccessFindsTheShare) {
                ApiHarness::kAdmin);
   ASSERT_EQ(r.status, 200u) << r.message();
   EXPECT_EQ(r.body.at("who_had_access").at("intervals").as_array().size(), 1u);
+  // The group's 10.0.0.0/24 holds 10.0.0.9; the direct 10.0.0.7/32 does not.
+  r = api_.get(
+      "/v2/audit/who-had-access?access_to=10.0.0.9&containing=1"
+      "&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
+      ApiHarness::kAdmin);
+  ASSERT_EQ(r.status, 200u) << r.message();
+  const auto& held = r.body.at("who_had_access").at("intervals").as_array();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].at("access_to"), "10.0.0.0/24");
+  EXPECT_EQ(r.body.at("who_had_access").at("containing"), true);
+  r = api_.get(
+      "/v2/audit/who-had-access?access_to=10.0.0.9&containing=maybe"
+      "&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
+      ApiHarness::kAdmin);
+  EXPECT_EQ(r.status, 400u);
 }
 
 }  // namespace

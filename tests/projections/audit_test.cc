@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "events/codec.h"
 #include "tests/support/engine_harness.h"
@@ -304,6 +305,40 @@ TEST_F(AuditTest, WhoHadAccessComparesNetworksNotTheirSpelling) {
   auto any = audit::who_had_access(txn, h.log(), {"10.0.0.7", {}, {}, 0, INT64_MAX});
   ASSERT_TRUE(any);
   EXPECT_EQ(any->size(), 2u);  // the ip rule and the user rule
+}
+
+TEST_F(AuditTest, WhoHadAccessContainingFindsTheNetworksHoldingTheAddress) {
+  const auto share = h.create_share(alice);
+  h.allow(alice, share, "ip", "10.0.0.0/24");
+  h.allow(alice, share, "ip", "10.0.0.7");
+  h.allow(alice, share, "ip", "10.0.0.0/255.255.0.0");
+  h.allow(alice, share, "ip", "10.0.1.0/24");  // next to it: not holding it
+  h.allow(alice, share, "ip", "0.0.0.0/0");
+  h.allow(alice, share, "ip", "fd00::/8");
+  h.allow(alice, share, "ip", "fe80::1%eth0");  // a zone id: only itself
+  h.allow(alice, share, "user", "10.0.0.7");
+  auto txn = lmdb::Txn::begin_read(h.env());
+  auto rules = [&](const std::string& access_to, std::optional<events::AccessType> type) {
+    audit::WhoQuery q{access_to, type, {}, 0, INT64_MAX};
+    q.containing = true;
+    auto r = audit::who_had_access(txn, h.log(), q);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    std::set<std::string> out;
+    if (r) {
+      for (const auto& in : *r) {
+        out.insert(fmt::format("{}:{}", events::to_string(in.rule.access_type), in.rule.identity));
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(rules("10.0.0.7", std::nullopt),
+            (std::set<std::string>{"ip:10.0.0.0/24", "ip:10.0.0.7/32", "ip:10.0.0.0/16",
+                                   "ip:0.0.0.0/0", "user:10.0.0.7"}));
+  EXPECT_EQ(rules("10.0.0.0/25", events::AccessType::ip),
+            (std::set<std::string>{"ip:10.0.0.0/24", "ip:10.0.0.0/16", "ip:0.0.0.0/0"}));
+  EXPECT_EQ(rules("fd12:3456::1", events::AccessType::ip), (std::set<std::string>{"ip:fd00::/8"}));
+  EXPECT_EQ(rules("fe80::1%eth0", events::AccessType::ip),
+            (std::set<std::string>{"ip:fe80::1%eth0/128"}));
 }
 
 TEST_F(AuditTest, ACorruptRecordIsReportedWithItsSequenceNumber) {

@@ -268,6 +268,13 @@ TEST_F(AgateAdminTest, WhoHadAccessFindsEveryShare) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, other)) << r.output;
   EXPECT_FALSE(contains(r.output, share)) << r.output;
+  // 10.0.0.9 only through a network holding it: the group's 10.0.0.0/24, while it was attached.
+  r = admin({"who-had-access", "--access-to", "10.0.0.9", "--containing", "--from",
+             "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "1 effective rule(s) matching or holding 10.0.0.9")) << r.output;
+  EXPECT_TRUE(contains(r.output, "ip:10.0.0.0/24")) << r.output;
+  EXPECT_TRUE(contains(r.output, "groupDetached")) << r.output;
 }
 
 TEST_F(AgateAdminTest, StatsCountsEventsAndRows) {

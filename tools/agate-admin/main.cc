@@ -411,7 +411,8 @@ int who_had_access(const Data& d, const audit::WhoQuery& q, Format format) {
     print_json(http::who_had_access_view(q, *intervals));
     return kOk;
   }
-  fmt::print("{} effective rule(s) matching {}{} between {} and {}\n", intervals->size(),
+  fmt::print("{} effective rule(s) {} {}{} between {} and {}\n", intervals->size(),
+             q.containing ? "matching or holding" : "matching",
              q.access_type ? fmt::format("{}:", events::to_string(*q.access_type)) : "",
              q.access_to, audit::format_time(q.from_micros), audit::format_time(q.to_micros));
   if (intervals->empty()) return kOk;
@@ -827,7 +828,8 @@ See tools/agate-admin/README.md for each command's output.)");
       "Answer \"which shares could X reach between T1 and T2?\": every time a rule for X was\n"
       "effective on a share during any part of the range, when it was granted and revoked, and\n"
       "through which sources. X is compared as rules are: 10.0.0.7 matches an ip rule\n"
-      "10.0.0.7/32; a network matches only the same network, not the networks holding it.",
+      "10.0.0.7/32; a network matches only the same network, unless --containing is given:\n"
+      "then every ip rule whose network holds X's matches too (10.0.0.0/24 for 10.0.0.7).",
       "  agate-admin -d var/agate who-had-access --access-to 10.0.0.7 \\\n"
       "      --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z\n"
       "  agate-admin -d var/agate who-had-access --access-to alice --access-type user \\\n"
@@ -836,6 +838,9 @@ See tools/agate-admin/README.md for each command's output.)");
   who_cmd->add_option("--access-type", who_type, "only rules of this type")
       ->check(CLI::IsMember({"ip", "user", "cert", "cephx"}));
   who_cmd->add_option("--share", who_share, "only this share");
+  who_cmd->add_flag("--containing", who.containing,
+                    "also ip rules of networks that hold X (10.0.0.0/24 and 0.0.0.0/0 for "
+                    "10.0.0.7)");
   who_cmd->add_option("--from", who_from, "the start of the range")->required();
   who_cmd->add_option("--to", who_to, "the end of the range")->required();
   add_format(who_cmd, format, "table, or json: the body of GET …/audit/who-had-access");
