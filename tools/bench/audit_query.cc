@@ -9,7 +9,8 @@
 // share asked about is one of the middle project, attached to a group; who-had-access asks about
 // a direct rule's network that every project's share of the same index holds (one rule per
 // project), an entry's network that one group of every project holds (attached to 4 shares),
-// and, for the one share, a network it holds. Warm: every figure is the median of
+// an address inside the direct rule's network with `containing` (every ip rule parsed as a
+// network), and, for the one share, a network it holds. Warm: every figure is the median of
 // --rounds (3) runs, scans and questions alternating. --keep leaves the log in DIR/agate-audit
 // for the next run (which then reuses it instead of building it again).
 
@@ -142,6 +143,15 @@ int main(int argc, char** argv) try {
          auto txn = lmdb::Txn::begin_read(env);
          auto w = audit::who_had_access(txn, *log,
                                         {entry_network, std::nullopt, std::nullopt, 0, INT64_MAX});
+         check(w);
+         return fmt::format("{} intervals", w->size());
+       }},
+      {"who-had-access, containing",
+       [&] {
+         auto txn = lmdb::Txn::begin_read(env);
+         audit::WhoQuery q{"10.5.7.9", std::nullopt, std::nullopt, 0, INT64_MAX};
+         q.containing = true;
+         auto w = audit::who_had_access(txn, *log, q);
          check(w);
          return fmt::format("{} intervals", w->size());
        }},
