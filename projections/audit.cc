@@ -472,9 +472,12 @@ boost::system::result<ShareAccessAt, AuditError> access_at(const lmdb::Txn& txn,
   ShareAccessAt out;
   out.share_id = share_id;
   bool seen_later = false;
+  bool past = false;
   auto error = scan(txn, log, [&](const events::Event& e) {
-    const bool past = (as_of.seq && e.seq > *as_of.seq) ||
-                      (as_of.time_micros && e.time_micros > *as_of.time_micros);
+    // The point is a prefix of the log: once an event is past it, so is every later one, even
+    // if a wall clock set back between two runs of agated gave a later event an earlier time.
+    past = past || (as_of.seq && e.seq > *as_of.seq) ||
+           (as_of.time_micros && e.time_micros > *as_of.time_micros);
     if (past) {
       // Only to tell a share created later from one that never existed.
       if (fold.share(share_id)) return false;

@@ -9,8 +9,10 @@
 // one identity — so a question over a log of a million events is one scan of it (see
 // tools/bench/README.md, audit_query).
 //
-// Points in time: event times never go backwards (the writer's clock), so "as of time T" is the
-// state after the last event whose time is at most T; "as of seq N" the state after event N.
+// Points in time: event times never go backwards while one writer runs (its clock), so "as of
+// time T" is the state after the last event whose time is at most T — precisely, after the
+// longest prefix of the log whose events are all at or before T, should a wall clock set back
+// between two runs have made times go backwards; "as of seq N" the state after event N.
 //
 // A log that cannot be read (an undecodable record, a gap) is never skipped: the answer is an
 // AuditError naming the sequence number. Reads happen in one read transaction given by the

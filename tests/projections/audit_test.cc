@@ -162,6 +162,53 @@ TEST(AuditEmptyLog, EveryShareIsNotFoundAndNobodyHadAccess) {
   EXPECT_TRUE(who->empty());
 }
 
+TEST(AuditClock, AtATimeIsALogPrefixEvenIfAClockWentBack) {
+  testing::TempDir dir;
+  lmdb::EnvOptions o;
+  o.map_size = 16u << 20;
+  o.durability = lmdb::Durability::nosync;
+  auto env = lmdb::Env::open(dir.path(), o);
+  auto log = events::EventLog::open(env);
+  auto event = [](std::int64_t t, events::Body body) {
+    events::Event e;
+    e.time_micros = t;
+    e.project_id = "p";
+    e.body = std::move(body);
+    return e;
+  };
+  auto created = [](std::string share_id) {
+    events::ShareCreated b;
+    b.share_id = std::move(share_id);
+    return b;
+  };
+  auto allowed = [](std::string rule_id, std::string access_to) {
+    events::RuleAllowed b;
+    b.share_id = "s";
+    b.rule_id = std::move(rule_id);
+    b.access_to = std::move(access_to);
+    return b;
+  };
+  std::vector<events::Event> history = {event(100, created("other")), event(300, created("third")),
+                                        // agated restarted with its wall clock set back
+                                        event(200, created("s")),
+                                        event(210, allowed("r1", "10.0.0.1"))};
+  {
+    auto txn = lmdb::Txn::begin_write(env);
+    log.append(txn, history);
+    txn.commit();
+  }
+  auto txn = lmdb::Txn::begin_read(env);
+  auto a = audit::access_at(txn, log, "s", {std::nullopt, 250});
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->as_of_seq, events::Seq{1});
+  EXPECT_FALSE(a->existed);
+  EXPECT_TRUE(a->rules.empty());
+  a = audit::access_at(txn, log, "s", {std::nullopt, 300});
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(a->existed);
+  EXPECT_EQ(a->rules.size(), 1u);
+}
+
 TEST_F(AuditTest, DeletedShareHadNoAccessAfterwards) {
   const auto share = h.create_share(alice);
   h.allow(alice, share, "ip", "10.0.0.1");
