@@ -45,7 +45,7 @@ constexpr std::string_view kServerError =
 
 // The first segment after /v2 that names a collection rather than a project id.
 const std::set<std::string, std::less<>> kCollections = {
-    "shares", "types", "access-groups", "share-access-rules", "share-replicas"};
+    "shares", "types", "access-groups", "share-access-rules", "share-replicas", "audit"};
 
 std::string new_request_id() {
   thread_local boost::uuids::random_generator generate;
@@ -124,6 +124,7 @@ const std::vector<Route>& routes() {
     add_share_action_routes(r);
     add_access_rule_routes(r);
     add_access_group_routes(r);
+    add_audit_routes(r);
     return r;
   }();
   return table;

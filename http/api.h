@@ -118,6 +118,9 @@ void add_share_routes(std::vector<Route>& routes);
 void add_share_action_routes(std::vector<Route>& routes);
 void add_access_rule_routes(std::vector<Route>& routes);
 void add_access_group_routes(std::vector<Route>& routes);
+// The audit endpoints (administrators); also adds `at` and `seq` to shares/{}/effective-access,
+// so it comes after add_share_action_routes.
+void add_audit_routes(std::vector<Route>& routes);
 
 // Every route handle_request knows, in the order they are matched (tests walk them all).
 const std::vector<Route>& all_routes();

@@ -35,13 +35,9 @@ const std::vector<std::string>& Store::database_names() {
   return names;
 }
 
-Store Store::open(lmdb::Env& env, StoreOptions options) {
-  auto dbs = std::make_shared<Dbs>();
-  auto txn = lmdb::Txn::begin_write(env);
-  for (const auto& name : database_names()) {
-    dbs->all.emplace_back(name, lmdb::Dbi::open(txn, name.c_str(), /*create=*/true));
-  }
-  txn.commit();
+namespace {
+
+std::shared_ptr<Store::Dbs> name_databases(std::shared_ptr<Store::Dbs> dbs) {
   auto get = [&](std::string_view name) {
     for (const auto& [n, dbi] : dbs->all) {
       if (n == name) return dbi;
@@ -51,7 +47,31 @@ Store Store::open(lmdb::Env& env, StoreOptions options) {
   dbs->shares = get("share_data");
   dbs->groups = get("group_data");
   dbs->lookups = get("lookups");
-  return Store(std::move(dbs), std::make_shared<const StoreOptions>(std::move(options)));
+  return dbs;
+}
+
+}  // namespace
+
+Store Store::open(lmdb::Env& env, StoreOptions options) {
+  auto dbs = std::make_shared<Dbs>();
+  auto txn = lmdb::Txn::begin_write(env);
+  for (const auto& name : database_names()) {
+    dbs->all.emplace_back(name, lmdb::Dbi::open(txn, name.c_str(), /*create=*/true));
+  }
+  txn.commit();
+  return Store(name_databases(std::move(dbs)),
+               std::make_shared<const StoreOptions>(std::move(options)));
+}
+
+std::optional<Store> Store::try_open(const lmdb::Txn& txn, StoreOptions options) {
+  auto dbs = std::make_shared<Dbs>();
+  for (const auto& name : database_names()) {
+    auto dbi = lmdb::Dbi::try_open(txn, name.c_str());
+    if (!dbi) return std::nullopt;
+    dbs->all.emplace_back(name, *dbi);
+  }
+  return Store(name_databases(std::move(dbs)),
+               std::make_shared<const StoreOptions>(std::move(options)));
 }
 
 namespace {

@@ -104,6 +104,9 @@ class Store {
  public:
   // Opens every projection database in `env`, creating the missing ones.
   static Store open(lmdb::Env& env, StoreOptions options);
+  // Opens the projection databases that exist, inside `txn` (read-only users such as offline
+  // tools; the handles outlive `txn` only if it commits). Returns nullopt if any is missing.
+  static std::optional<Store> try_open(const lmdb::Txn& txn, StoreOptions options = {});
   // Names of the projection databases, in digest order.
   static const std::vector<std::string>& database_names();
 

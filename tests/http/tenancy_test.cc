@@ -100,6 +100,7 @@ class TenancyTest : public ::testing::Test {
         {"shares/{}", {share_}},
         {"shares/{}/action", {share_}},
         {"shares/{}/effective-access", {share_}},
+        {"shares/{}/access-history", {share_}},
         {"shares/{}/export_locations", {share_}},
         {"shares/{}/export_locations/{}", {share_, export_location_}},
         {"share-access-rules/{}", {rule_}},
@@ -216,7 +217,10 @@ TEST_F(TenancyTest, ListsAndFiltersShowNothingOfAnotherProject) {
            "/v2/shares/detail?access_group=" + group_, "/v2/access-groups",
            "/v2/access-groups/detail", "/v2/access-groups?all_tenants=1",
            "/v2/access-groups?share_id=" + share_, "/v2/share-access-rules?share_id=" + share_,
-           "/v2/share-replicas/detail", "/v2/types"}) {
+           "/v2/share-replicas/detail", "/v2/types",
+           "/v2/audit/who-had-access?access_to=10.88.88.0/"
+           "24&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+           "/v2/shares/" + share_ + "/effective-access?seq=1000"}) {
     auto r = api_.get(target, kAttacker);
     EXPECT_LT(r.status, 500u) << target;
     expect_no_leak(r, target);

@@ -1,15 +1,10 @@
 // agated: the Agate server. Opens the event log in its data directory and serves HTTP.
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 
 #include "events/event_log.h"
@@ -22,45 +17,13 @@
 #include "projections/journal.h"
 #include "projections/rebuild.h"
 #include "tools/config.h"
+#include "tools/data_dir_lock.h"
 
 namespace {
 
 using agate::tools::Config;
 using agate::tools::ConfigError;
-
-// Holds an exclusive lock on <data_dir>/agated.lock for the life of the process, so that two
-// servers never write one environment and offline tools can tell that a server is running.
-class DataDirLock {
- public:
-  explicit DataDirLock(const std::filesystem::path& dir) {
-    const auto file = dir / "agated.lock";
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd_ < 0) {
-      throw std::runtime_error(
-          fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      ::close(fd_);
-      if (err == EWOULDBLOCK) {
-        throw std::runtime_error(fmt::format("another agated is already using {} (it holds {})",
-                                             dir.string(), file.string()));
-      }
-      throw std::runtime_error(
-          fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
-    }
-    const auto pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd_, 0) == 0) {
-      [[maybe_unused]] auto n = ::write(fd_, pid.data(), pid.size());
-    }
-  }
-  ~DataDirLock() { ::close(fd_); }
-  DataDirLock(const DataDirLock&) = delete;
-  DataDirLock& operator=(const DataDirLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
+using agate::tools::DataDirLock;
 
 std::string human_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
