@@ -68,6 +68,41 @@ std::string_view fault_name(unsigned status) {
   }
 }
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD, so
+// that text taken from a request (a percent-decoded id, a header) can go into a JSON answer:
+// Boost.JSON writes strings' bytes as they are.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned c = *p;
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte (RFC 3629's table)
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c == 0xe0) n = 3, lo = 0xa0;
+    else if (c == 0xed) n = 3, hi = 0x9f;
+    else if (c >= 0xe1 && c <= 0xef) n = 3;
+    else if (c == 0xf0) n = 4, lo = 0x90;
+    else if (c == 0xf4) n = 4, hi = 0x8f;
+    else if (c >= 0xf1 && c <= 0xf3) n = 4;
+    bool ok = n != 0 && static_cast<std::size_t>(end - p) >= n;
+    for (std::size_t i = 1; ok && i < n; ++i) {
+      ok = i == 1 ? (p[i] >= lo && p[i] <= hi) : (p[i] >= 0x80 && p[i] <= 0xbf);
+    }
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), n);
+      p += n;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++p;
+    }
+  }
+  return out;
+}
+
 Response make_json(unsigned status, const boost::json::value& body, unsigned version,
                    bool keep_alive) {
   Response res{static_cast<bhttp::status>(status), version};
@@ -97,7 +132,8 @@ boost::json::value versions_document(const std::string& host, bool v2_only) {
                             {"href", "http://docs.openstack.org/"}},
         boost::json::object{{"rel", "self"}, {"href", self}}};
   };
-  const std::string base = "http://" + (host.empty() ? std::string("localhost") : host);
+  const std::string base =
+      "http://" + (host.empty() ? std::string("localhost") : valid_utf8(host));
   if (!v2_only) {
     versions.push_back(boost::json::object{
         {"id", "v1.0"}, {"status", "DEPRECATED"}, {"version", ""}, {"min_version", ""},
@@ -222,7 +258,8 @@ Response empty_response(const ApiRequest& req, unsigned status) {
 Response error_response(unsigned status, std::string_view message, unsigned http_version,
                         bool keep_alive) {
   boost::json::object body{
-      {fault_name(status), boost::json::object{{"code", status}, {"message", message}}}};
+      {fault_name(status),
+       boost::json::object{{"code", status}, {"message", valid_utf8(message)}}}};
   return make_json(status, body, http_version, keep_alive);
 }
 

@@ -148,6 +148,25 @@ TEST_F(GroupsApiTest, BadBodiesAre400AndWriteNothing) {
   EXPECT_EQ(api_.engine().last(), before);
 }
 
+TEST_F(GroupsApiTest, RequestBytesThatAreNotUtf8AreNotEchoedIntoJson) {
+  // A percent-decoded id and a header are bytes; the answers stay valid JSON, the bad bytes
+  // shown as U+FFFD.
+  auto id = api_.get("/v2/project-a/access-groups/a%ffb%c0%af");
+  EXPECT_EQ(id.status, 404u);
+  EXPECT_NE(id.message().find("a\uFFFDb\uFFFD\uFFFD"), std::string::npos)
+      << id.raw.body();
+  auto version = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "2.\xe2\x82");
+  EXPECT_EQ(version.status, 400u);
+  EXPECT_EQ(version.message(),
+            "API Version String 2.\uFFFD\uFFFD is of invalid format. Must be of "
+            "format MajorNum.MinorNum.");
+  auto req = ApiHarness::request(bhttp::verb::get, "/v2", "", "", "");
+  req.set(bhttp::field::host, "h\xf5st");
+  auto discovery = ApiHarness::send(api_.services(), req);
+  EXPECT_EQ(discovery.status, 200u);
+  EXPECT_FALSE(discovery.body.is_null()) << discovery.raw.body();
+}
+
 TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
   auto bad = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "2.0.1");
   EXPECT_EQ(bad.status, 400u);
