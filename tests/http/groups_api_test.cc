@@ -137,6 +137,12 @@ TEST_F(GroupsApiTest, BadBodiesAre400AndWriteNothing) {
        "Only 'ip', 'user', 'cert' or 'cephx' access types are supported."},
       {R"({"access-group": {"name": "x", "access_type": "ip"}, "extra": 1})",
        "Unexpected element 'extra' in request body beside 'access-group'."},
+      {R"({"access-group": {"name": "a", "access_type": "ip", "name": "b"}})",
+       "Malformed request body: the key 'name' appears twice in one object."},
+      {R"({"access-group": {"name": "a", "access_type": "ip"}, "access-group": {}})",
+       "Malformed request body: the key 'access-group' appears twice in one object."},
+      {R"({"access-group": {"name": "a", "access_type": "ip", "description": {"k": 1, "k": 2}}})",
+       "Malformed request body: the key 'k' appears twice in one object."},
   };
   for (const auto& c : cases) {
     auto r = api_.post("/v2/project-a/access-groups", c.body);
