@@ -44,10 +44,12 @@ FuzzApi& fuzz_api() {
 void check_response(const http::Request& req, const http::Response& res) {
   const unsigned status = res.result_int();
   if (status == 500) fail(req, res, "a 500: an exception escaped a handler");
-  if (status < 400 || res.body().empty()) return;
+  if (res.body().empty()) return;
   boost::system::error_code ec;
   const auto body = boost::json::parse(res.body(), ec);
-  if (ec || !body.is_object() || body.as_object().size() != 1) {
+  if (ec) fail(req, res, "an answer that is not JSON (or not UTF-8)");
+  if (status < 400) return;
+  if (!body.is_object() || body.as_object().size() != 1) {
     fail(req, res, "an error body that is not Manila's");
   }
   const auto& fault = body.as_object().begin()->value();

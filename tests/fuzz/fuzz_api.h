@@ -25,8 +25,8 @@ struct FuzzApi {
 FuzzApi& fuzz_api();
 
 // Aborts, naming the request, unless `res` is an answer the API may give to any input: never a
-// 500 (an escaped exception), and every error body Manila's {"<fault>": {"code", "message"}}
-// with the response's own status.
+// 500 (an escaped exception), every body valid JSON (so valid UTF-8), and every error body
+// Manila's {"<fault>": {"code", "message"}} with the response's own status.
 void check_response(const http::Request& req, const http::Response& res);
 
 }  // namespace agate::fuzz
