@@ -171,6 +171,15 @@ TEST_F(GroupsApiTest, RequestBytesThatAreNotUtf8AreNotEchoedIntoJson) {
   auto discovery = ApiHarness::send(api_.services(), req);
   EXPECT_EQ(discovery.status, 200u);
   EXPECT_FALSE(discovery.body.is_null()) << discovery.raw.body();
+  // Share views link to themselves through the Host header too.
+  auto shares = ApiHarness::request(bhttp::verb::get, "/v2/project-a/shares/detail", "",
+                                    ApiHarness::kAlice, "2.45");
+  shares.set(bhttp::field::host, "h\xf5st");
+  auto listed = ApiHarness::send(api_.services(), shares);
+  EXPECT_EQ(listed.status, 200u);
+  ASSERT_FALSE(listed.body.is_null()) << listed.raw.body();
+  EXPECT_TRUE(text(listed.body.at("shares").at(0).at("links").at(0).at("href"))
+                  .starts_with("http://h\uFFFDst/"));
 }
 
 TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
