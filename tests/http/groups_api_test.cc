@@ -214,6 +214,16 @@ TEST_F(GroupsApiTest, AuthenticationAndTenancyOfTheUrl) {
   EXPECT_EQ(missing.status, 401u);
   EXPECT_TRUE(missing.body.as_object().contains("unauthorized"));
   EXPECT_EQ(api_.get("/v2/project-a/access-groups", "garbage").status, 401u);
+  // Ids are printable ASCII: they are stored in events and shown in every answer.
+  const auto before = api_.engine().last();
+  for (const std::string token :
+       {"alice:project\x99", "al\xc3\xa9:project-a", "alice:proj\tect"}) {
+    auto r = api_.post("/v2/access-groups",
+                       R"({"access-group": {"name": "n", "access_type": "ip"}})", token);
+    EXPECT_EQ(r.status, 401u) << token;
+    EXPECT_TRUE(r.body.as_object().contains("unauthorized")) << r.raw.body();
+  }
+  EXPECT_EQ(api_.engine().last(), before);
   auto other = api_.get("/v2/project-b/access-groups", ApiHarness::kAlice);
   EXPECT_EQ(other.status, 400u);
   EXPECT_EQ(other.message(), "Malformed request url");
