@@ -233,7 +233,10 @@ class NfsExports final : public Driver {
     for (const auto& [instance, e] : exports) {
       out += fmt::format("\n{}{}\n{}", kInstanceMarker, instance,
                          share_path(o_.export_root, e.share_id));
-      for (const auto& [key, level] : e.rules) {
+      for (const auto& rule : e.rules) {
+        // Named, not structured bindings: lambdas cannot capture those before clang 16.
+        const auto& key = rule.first;
+        const auto& level = rule.second;
         const auto write = [&](std::string_view host) {
           out += fmt::format(" {}({}{})", host, events::to_string(level), options);
         };

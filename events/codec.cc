@@ -10,6 +10,7 @@
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -591,7 +592,10 @@ boost::system::result<Event, DecodeError> decode(std::string_view record,
   }
 
   capnp::ReaderOptions options;
-  options.traversalLimitInWords = limits.traversal_limit_words;
+  // A message Agate writes is read once over, so reading it costs at most its own size. Lists of
+  // empty structs cost nothing to store but one word each to read: without this bound a record
+  // of a few hundred bytes could decode into a million rules (and an event too big to encode).
+  options.traversalLimitInWords = std::min<std::uint64_t>(limits.traversal_limit_words, n_words);
   options.nestingLimit = limits.nesting_limit;
   try {
     capnp::FlatArrayMessageReader reader(words, options);

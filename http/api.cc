@@ -89,7 +89,7 @@ std::optional<engine::ApiVersion> parse_version(std::string_view text) {
   return v;
 }
 
-boost::json::value versions_document(const std::string& host, bool v2_only) {
+boost::json::value versions_document(const std::string& base, bool v2_only) {
   boost::json::array versions;
   auto links = [&](const std::string& self) {
     return boost::json::array{
@@ -97,7 +97,6 @@ boost::json::value versions_document(const std::string& host, bool v2_only) {
                             {"href", "http://docs.openstack.org/"}},
         boost::json::object{{"rel", "self"}, {"href", self}}};
   };
-  const std::string base = "http://" + (host.empty() ? std::string("localhost") : host);
   if (!v2_only) {
     versions.push_back(boost::json::object{
         {"id", "v1.0"}, {"status", "DEPRECATED"}, {"version", ""}, {"min_version", ""},
@@ -235,6 +234,43 @@ void route_authenticated(Services& services, ApiRequest req, const std::vector<s
 
 const std::vector<Route>& all_routes() { return routes(); }
 
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned c = *p;
+    std::size_t n = 0;
+    unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte (RFC 3629's table)
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c == 0xe0) n = 3, lo = 0xa0;
+    else if (c == 0xed) n = 3, hi = 0x9f;
+    else if (c >= 0xe1 && c <= 0xef) n = 3;
+    else if (c == 0xf0) n = 4, lo = 0x90;
+    else if (c == 0xf4) n = 4, hi = 0x8f;
+    else if (c >= 0xf1 && c <= 0xf3) n = 4;
+    bool ok = n != 0 && static_cast<std::size_t>(end - p) >= n;
+    for (std::size_t i = 1; ok && i < n; ++i) {
+      ok = i == 1 ? (p[i] >= lo && p[i] <= hi) : (p[i] >= 0x80 && p[i] <= 0xbf);
+    }
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), n);
+      p += n;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++p;
+    }
+  }
+  return out;
+}
+
+std::string host_url(const Request& request) {
+  const std::string_view host = request[bhttp::field::host];
+  return "http://" + (host.empty() ? std::string("localhost") : valid_utf8(host));
+}
+
 // ---- responses ------------------------------------------------------------------------------
 
 Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body) {
@@ -280,7 +316,8 @@ Response empty_response(const ApiRequest& req, unsigned status) {
 Response error_response(unsigned status, std::string_view message, unsigned http_version,
                         bool keep_alive) {
   boost::json::object body{
-      {fault_name(status), boost::json::object{{"code", status}, {"message", message}}}};
+      {fault_name(status),
+       boost::json::object{{"code", status}, {"message", valid_utf8(message)}}}};
   return make_json(status, body, http_version, keep_alive);
 }
 
@@ -382,10 +419,10 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
       }
       return healthz(services, req, finish);
     }
-    const std::string host(raw[bhttp::field::host]);
+    const std::string base = host_url(raw);
     if (segments.empty()) {
       if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
-      return finish(json_response(req, 300, versions_document(host, false)));
+      return finish(json_response(req, 300, versions_document(base, false)));
     }
     if (segments[0] != "v2") return finish(error_response(req, 404, kNotFound));
 
@@ -416,7 +453,7 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
 
     if (segments.size() == 1) {
       if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
-      return finish(json_response(req, 200, versions_document(host, true)));
+      return finish(json_response(req, 200, versions_document(base, true)));
     }
 
     // /v2/{project_id}/… or /v2/…

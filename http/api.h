@@ -74,6 +74,13 @@ std::optional<std::int64_t> parse_query_int(std::string_view text);
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Services&, const ApiRequest&, Respond)>;
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD, so
+// that text taken from a request (a percent-decoded id, a header) can go into a JSON answer:
+// Boost.JSON writes strings' bytes as they are.
+std::string valid_utf8(std::string_view text);
+// "http://" and the request's Host (valid UTF-8; "localhost" if absent), for links.
+std::string host_url(const Request& request);
+
 // Builders of responses; each sets the common headers later, in finish().
 Response json_response(const ApiRequest& req, unsigned status, const boost::json::value& body);
 Response empty_response(const ApiRequest& req, unsigned status);

@@ -20,7 +20,9 @@ namespace {
 bool acceptable_name(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
   for (unsigned char c : s) {
-    if (c < 0x21 || c == 0x7f) return false;  // no spaces or control characters
+    // Printable ASCII only: no spaces, no control characters, and no bytes of other encodings
+    // (ids are stored in events and shown in every answer, which must be valid UTF-8).
+    if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
 }

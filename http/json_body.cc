@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cctype>
 #include <charconv>
+#include <string>
+#include <vector>
 
 namespace agate::http {
 
@@ -26,6 +29,70 @@ std::string type_name(const boost::json::value& v) {
   return "a value";
 }
 
+// A basic_parser handler that builds nothing and stops at the first object with a key seen
+// twice. boost::json::parse keeps one of the two values silently; a client (or a proxy checking
+// bodies in front of Agate) may have meant the other.
+class DuplicateKeyFinder {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  // The first key seen twice in one object, if any.
+  const std::optional<std::string>& duplicate() const { return duplicate_; }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_key_part(boost::json::string_view part, std::size_t, boost::system::error_code&) {
+    key_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view part, std::size_t, boost::system::error_code& ec) {
+    key_.append(part.data(), part.size());
+    if (!keys_.back().insert(key_).second) {
+      duplicate_ = std::move(key_);
+      ec = boost::json::error::extra_data;  // any error: the parser stops
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, boost::json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_uint64(std::uint64_t, boost::json::string_view, boost::system::error_code&) {
+    return true;
+  }
+  bool on_double(double, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::vector<std::set<std::string, std::less<>>> keys_;
+  std::string key_;
+  std::optional<std::string> duplicate_;
+};
+
 }  // namespace
 
 boost::system::result<boost::json::object, std::string> parse_object(std::string_view body) {
@@ -35,6 +102,12 @@ boost::system::result<boost::json::object, std::string> parse_object(std::string
   boost::system::error_code ec;
   auto value = boost::json::parse(body, ec, {}, options);
   if (ec) return fmt::format("Malformed request body: {}.", ec.message());
+  // Only a body that parses is looked at again, so the depth limit already holds.
+  boost::json::basic_parser<DuplicateKeyFinder> finder(options);
+  finder.write_some(false, body.data(), body.size(), ec);
+  if (const auto& key = finder.handler().duplicate()) {
+    return fmt::format("Malformed request body: the key '{}' appears twice in one object.", *key);
+  }
   if (!value.is_object()) return std::string("Malformed request body: a JSON object is expected.");
   return std::move(value.as_object());
 }

@@ -427,8 +427,7 @@ class ShareViews {
  public:
   ShareViews(Services& s, const ApiRequest& req, const lmdb::Txn& txn)
       : s_(s), req_(req), txn_(txn) {
-    const std::string host(req.raw[boost::beast::http::field::host]);
-    base_ = "http://" + (host.empty() ? std::string("localhost") : host);
+    base_ = host_url(req.raw);
   }
 
   // The share's type, if it still exists.

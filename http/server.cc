@@ -102,7 +102,12 @@ class Session : public std::enable_shared_from_this<Session> {
                                  11, false));
     }
     if (ec == bhttp::error::header_limit) {
-      return send(error_response(400, "Request header fields too large.", 11, false));
+      // The limit covers the request line too. Beast hands the message the request line as
+      // soon as it has parsed it: if it has none, the line (the target) is what is too long.
+      if (parser_->get().target().empty()) {
+        return send(error_response(414, "Request URI too long.", 11, false));
+      }
+      return send(error_response(431, "Request header fields too large.", 11, false));
     }
     if (ec) {
       // Anything else the parser refused is a malformed request: answer and close, since the

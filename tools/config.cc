@@ -106,7 +106,7 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   }
 
   if (auto* server = root["server"].as_table()) {
-    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_cache"});
+    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_timeout", "read_cache"});
     if (auto* n = server->get("listen")) parse_listen(string_value(*n, "server.listen"), config);
     if (auto* n = server->get("threads")) {
       auto t = n->value<std::int64_t>();
@@ -117,6 +117,13 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     }
     if (auto* n = server->get("body_limit"))
       config.body_limit = size_value(*n, "server.body_limit");
+    if (auto* n = server->get("read_timeout")) {
+      auto t = n->value<std::int64_t>();
+      if (!t || !n->is_integer() || *t < 1 || *t > 3600) {
+        throw ConfigError("server.read_timeout: expected an integer from 1 to 3600 (seconds)");
+      }
+      config.read_timeout_seconds = static_cast<unsigned>(*t);
+    }
     if (auto* n = server->get("read_cache"))
       config.read_cache = size_value(*n, "server.read_cache");
   } else if (root.contains("server")) {

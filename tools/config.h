@@ -6,6 +6,8 @@
 //   listen = "127.0.0.1:8786"       # address:port; port 0 picks a free one
 //   threads = 2
 //   body_limit = "1MiB"
+//   read_timeout = 30               # seconds for a whole request to arrive, else the
+//                                   # connection is closed (slow clients, idle keep-alive)
 //   read_cache = "64MiB"            # rendered answers of heavy reads kept per snapshot; 0: none
 //
 //   [storage]
@@ -84,6 +86,7 @@ struct Config {
   std::uint16_t listen_port = 8786;
   unsigned threads = 2;
   std::size_t body_limit = 1u << 20;
+  unsigned read_timeout_seconds = 30;
   std::size_t read_cache = 64u << 20;  // bytes of rendered read answers; 0 keeps none
   unsigned dispatcher_workers = 32;  // driver calls in flight at most
   std::filesystem::path data_dir = "var/agate";

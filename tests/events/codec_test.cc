@@ -159,6 +159,39 @@ TEST(EventCodec, EnforcesTheTraversalLimit) {
       << decoded.error().message;
 }
 
+TEST(EventCodec, ReadsNoMoreWordsThanTheRecordHolds) {
+  // A list of empty structs takes no space in a message, yet each element would decode into a
+  // rule: 100,000 of them in a record of a few words. Cap'n Proto counts one word per element
+  // against the traversal limit, which the record's own size bounds.
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::Event>();
+  auto outcome = root.getBody().initDriverOutcome();
+  const auto slot = capnp::Schema::from<schema::DriverOutcome>()
+                        .getFieldByName("removed")
+                        .getProto()
+                        .getSlot()
+                        .getOffset();
+  capnp::AnyStruct::Builder(root.getBody().getDriverOutcome())
+      .getPointerSection()[slot]
+      .initAsListOfAnyStruct(0, 0, 100000);
+  ASSERT_EQ(outcome.asReader().getRemoved().size(), 100000u);
+  auto flat = capnp::messageToFlatArray(message);
+  const std::string_view payload(reinterpret_cast<const char*>(flat.asBytes().begin()),
+                                 flat.asBytes().size());
+  ASSERT_LT(payload.size(), 200u);
+  auto decoded = decode(frame(payload));
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::malformed) << decoded.error().message;
+
+  // Rules that take their space decode, however many.
+  Event big = sample_events().back();
+  auto& removed = std::get<DriverOutcome>(big.body).removed;
+  removed.assign(20000, RuleKey{AccessType::ip, ""});
+  auto round_trip = decode(encode(big));
+  ASSERT_TRUE(round_trip) << round_trip.error().message;
+  EXPECT_EQ(*round_trip, big);
+}
+
 TEST(EventCodec, RejectsUnknownRecordFormat) {
   std::string record = encode(sample_events()[0]);
   std::string payload = record.substr(kRecordHeaderBytes);

@@ -137,6 +137,12 @@ TEST_F(GroupsApiTest, BadBodiesAre400AndWriteNothing) {
        "Only 'ip', 'user', 'cert' or 'cephx' access types are supported."},
       {R"({"access-group": {"name": "x", "access_type": "ip"}, "extra": 1})",
        "Unexpected element 'extra' in request body beside 'access-group'."},
+      {R"({"access-group": {"name": "a", "access_type": "ip", "name": "b"}})",
+       "Malformed request body: the key 'name' appears twice in one object."},
+      {R"({"access-group": {"name": "a", "access_type": "ip"}, "access-group": {}})",
+       "Malformed request body: the key 'access-group' appears twice in one object."},
+      {R"({"access-group": {"name": "a", "access_type": "ip", "description": {"k": 1, "k": 2}}})",
+       "Malformed request body: the key 'k' appears twice in one object."},
   };
   for (const auto& c : cases) {
     auto r = api_.post("/v2/project-a/access-groups", c.body);
@@ -146,6 +152,34 @@ TEST_F(GroupsApiTest, BadBodiesAre400AndWriteNothing) {
     }
   }
   EXPECT_EQ(api_.engine().last(), before);
+}
+
+TEST_F(GroupsApiTest, RequestBytesThatAreNotUtf8AreNotEchoedIntoJson) {
+  // A percent-decoded id and a header are bytes; the answers stay valid JSON, the bad bytes
+  // shown as U+FFFD.
+  auto id = api_.get("/v2/project-a/access-groups/a%ffb%c0%af");
+  EXPECT_EQ(id.status, 404u);
+  EXPECT_NE(id.message().find("a\uFFFDb\uFFFD\uFFFD"), std::string::npos)
+      << id.raw.body();
+  auto version = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "2.\xe2\x82");
+  EXPECT_EQ(version.status, 400u);
+  EXPECT_EQ(version.message(),
+            "API Version String 2.\uFFFD\uFFFD is of invalid format. Must be of "
+            "format MajorNum.MinorNum.");
+  auto req = ApiHarness::request(bhttp::verb::get, "/v2", "", "", "");
+  req.set(bhttp::field::host, "h\xf5st");
+  auto discovery = ApiHarness::send(api_.services(), req);
+  EXPECT_EQ(discovery.status, 200u);
+  EXPECT_FALSE(discovery.body.is_null()) << discovery.raw.body();
+  // Share views link to themselves through the Host header too.
+  auto shares = ApiHarness::request(bhttp::verb::get, "/v2/project-a/shares/detail", "",
+                                    ApiHarness::kAlice, "2.45");
+  shares.set(bhttp::field::host, "h\xf5st");
+  auto listed = ApiHarness::send(api_.services(), shares);
+  EXPECT_EQ(listed.status, 200u);
+  ASSERT_FALSE(listed.body.is_null()) << listed.raw.body();
+  EXPECT_TRUE(text(listed.body.at("shares").at(0).at("links").at(0).at("href"))
+                  .starts_with("http://h\uFFFDst/"));
 }
 
 TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
@@ -183,6 +217,16 @@ TEST_F(GroupsApiTest, AuthenticationAndTenancyOfTheUrl) {
   EXPECT_EQ(api_.get("/v2/project-a/access-groups", "two words").status, 401u);
   // As in Manila's noauth, a token without a colon is user and project both.
   EXPECT_EQ(api_.get("/v2/notused/access-groups", "notused").status, 200u);
+  // Ids are printable ASCII: they are stored in events and shown in every answer.
+  const auto before = api_.engine().last();
+  for (const std::string token :
+       {"alice:project\x99", "al\xc3\xa9:project-a", "alice:proj\tect"}) {
+    auto r = api_.post("/v2/access-groups",
+                       R"({"access-group": {"name": "n", "access_type": "ip"}})", token);
+    EXPECT_EQ(r.status, 401u) << token;
+    EXPECT_TRUE(r.body.as_object().contains("unauthorized")) << r.raw.body();
+  }
+  EXPECT_EQ(api_.engine().last(), before);
   auto other = api_.get("/v2/project-b/access-groups", ApiHarness::kAlice);
   EXPECT_EQ(other.status, 400u);
   EXPECT_EQ(other.message(), "Malformed request url");

@@ -69,6 +69,7 @@ TEST_F(ConfigFileTest, ReadsEveryKey) {
 listen = "127.0.0.1:9999"
 threads = 4
 body_limit = "2MiB"
+read_timeout = 5
 read_cache = 0
 [storage]
 data_dir = "/srv/agate"
@@ -78,6 +79,7 @@ durability = "nometasync"
   EXPECT_EQ(c.listen_port, 9999);
   EXPECT_EQ(c.threads, 4u);
   EXPECT_EQ(c.body_limit, 2u << 20);
+  EXPECT_EQ(c.read_timeout_seconds, 5u);
   EXPECT_EQ(c.read_cache, 0u);
   EXPECT_EQ(c.data_dir, "/srv/agate");
   EXPECT_EQ(c.storage.map_size, 1u << 30);
@@ -137,6 +139,8 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
   EXPECT_EQ(error_of("[storage]\nmapsize = 1\n"), "unknown key [storage] mapsize");
   EXPECT_EQ(error_of("[server]\nthreads = 0\n"),
             "server.threads: expected an integer from 1 to 256");
+  EXPECT_EQ(error_of("[server]\nread_timeout = \"30s\"\n"),
+            "server.read_timeout: expected an integer from 1 to 3600 (seconds)");
   EXPECT_EQ(error_of("[storage]\nmap_size = \"huge\"\n"),
             "storage.map_size = \"huge\": expected a size such as \"512MiB\" or \"16GiB\"");
   EXPECT_EQ(error_of("[storage]\ndata_dir = 3\n"), "storage.data_dir: expected a string");
