@@ -70,7 +70,7 @@ std::int64_t Writer::now() {
 }
 
 void Writer::run() {
-  std::vector<Item> batch;
+  std::deque<Item> batch;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -90,29 +90,55 @@ void Writer::run() {
   }
 }
 
-void Writer::process(std::vector<Item>& batch) {
+void Writer::process(std::deque<Item>& batch) {
   std::vector<Item*> all;
   for (auto& item : batch) all.push_back(&item);
-  // The fast path: the whole batch in one transaction. If some command's events cannot be
-  // appended, that transaction is abandoned and each command runs in its own, so that the
-  // failure is answered to the command that caused it and the others still commit.
-  if (!run_transaction(all)) {
+  // The fast path: the whole batch in one transaction, with the commands gathered meanwhile. If
+  // some command's events cannot be appended, that transaction is abandoned and each command
+  // runs in its own, so that the failure is answered to the command that caused it and the
+  // others still commit.
+  if (!run_transaction(all, &batch)) {
     for (auto* item : all) {
       std::vector<Item*> one{item};
-      run_transaction(one);
+      run_transaction(one, nullptr);
     }
   }
+  last_batch_ = batch.size();
   std::lock_guard lock(mutex_);
   ++stats_.batches;
   stats_.commands += batch.size();
 }
 
-bool Writer::run_transaction(const std::vector<Item*>& items) {
+bool Writer::gather(std::deque<Item>& batch, std::vector<Item*>& items,
+                    std::chrono::steady_clock::time_point deadline) {
+  if (std::chrono::steady_clock::now() >= deadline) return false;
+  std::unique_lock lock(mutex_);
+  if (queue_.empty()) {
+    if (batch.size() >= last_batch_) return false;
+    wake_.wait_until(lock, deadline, [&] { return stopping_ || !queue_.empty(); });
+  }
+  if (queue_.empty()) return false;
+  while (!queue_.empty() && batch.size() < options_.max_batch) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    items.push_back(&batch.back());
+  }
+  return true;
+}
+
+bool Writer::run_transaction(std::vector<Item*>& items, std::deque<Item>* batch) {
   struct AppendFailed {};
   for (auto* item : items) item->outcome.reset();
+  const bool gathering = batch && options_.gather.count() > 0;
+  const auto deadline = std::chrono::steady_clock::now() + options_.gather;
   try {
     backend_.run([&](WriteBatch& txn) {
-      for (auto* item : items) {
+      for (std::size_t i = 0;; ++i) {
+        if (i == items.size() &&
+            (!gathering || batch->size() >= options_.max_batch || !gather(*batch, items, deadline))) {
+          break;
+        }
+        Item* item = items[i];
         Decision decision = Rejection{};
         try {
           decision = decide(txn.state(), item->context, item->command, {now(), ids_.get()});

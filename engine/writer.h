@@ -2,8 +2,9 @@
 
 // The single writer: every change to Agate goes through one thread that decides commands and
 // appends their events. Commands submitted from many threads while a transaction is being
-// written wait in a queue; the writer then decides and appends all of them in one transaction
-// and commits once (group commit), so the cost of a durable commit is shared by the batch.
+// written wait in a queue; the writer then decides and appends all of them in one transaction,
+// with those that arrive while it does so (WriterOptions::gather), and commits once (group
+// commit), so the cost of a durable commit is shared by the batch.
 //
 // Each command is answered with its own outcome: its events and their log positions, or its
 // rejection. A rejected command writes nothing and does not affect the others in its batch.
@@ -14,6 +15,7 @@
 // implements it.
 
 #include <boost/system/result.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -70,6 +72,12 @@ using Outcome = boost::system::result<Accepted, Rejection>;
 
 struct WriterOptions {
   std::size_t max_batch = 1024;  // commands decided in one transaction at most
+  // How long after it begins a transaction takes in commands that arrive while it is decided,
+  // and waits for more while it holds fewer than the previous transaction did. Submitters
+  // answered by one commit come back while the next is being decided; without this they wait
+  // for the commit after it, and each commit carries only part of them. 0: a transaction takes
+  // only the commands waiting when it begins.
+  std::chrono::microseconds gather{500};
 };
 
 // Thread-safety: submit() and execute() may be called from any thread.
@@ -109,10 +117,17 @@ class Writer {
   };
 
   void run();
-  void process(std::vector<Item>& batch);
-  // Decides and appends `items` in one transaction and sets their outcomes. Returns false, with
-  // nothing written and outcomes unset, if an append failed in a transaction of several items.
-  bool run_transaction(const std::vector<Item*>& items);
+  // `batch` is a deque so that the items gathered into it keep their addresses.
+  void process(std::deque<Item>& batch);
+  // Decides and appends `items` in one transaction and sets their outcomes; if `batch` is given,
+  // gathers commands that arrive meanwhile into it and into `items` (options_.gather). Returns
+  // false, with nothing written and outcomes unset, if an append failed in a transaction of
+  // several items.
+  bool run_transaction(std::vector<Item*>& items, std::deque<Item>* batch);
+  // Moves queued commands into `batch` and `items`, waiting for some until `deadline` if the
+  // batch is smaller than the previous one. Returns false if none came.
+  bool gather(std::deque<Item>& batch, std::vector<Item*>& items,
+              std::chrono::steady_clock::time_point deadline);
   void fail_accepted(const std::vector<Item*>& items, const Rejection& why);
   std::int64_t now();
 
@@ -121,6 +136,7 @@ class Writer {
   WriterOptions options_;
   Clock clock_;
   std::int64_t last_time_ = 0;
+  std::size_t last_batch_ = 0;  // commands in the previous transaction (writer's thread only)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -318,23 +318,28 @@ engine::GroupRow decode(std::string_view bytes) {
   return row;
 }
 
-std::string encode(const engine::EntryRow& r) {
+std::string encode_entry(const engine::EntryRow& r, std::string_view identity_key) {
+  const bool same = !identity_key.empty() && identity_key.substr(1) == r.access_to;
   std::string out;
-  RowWriter(out).id(r.id).id(r.group_id).u64(static_cast<std::uint64_t>(r.access_type))
-      .str(r.access_to).u64(static_cast<std::uint64_t>(r.access_level)).i64(r.created_at);
+  RowWriter w(out);
+  w.id(r.id).u64(static_cast<std::uint64_t>(r.access_level)).i64(r.created_at).boolean(same);
+  if (!same) w.str(r.access_to);
   return out;
 }
 
-template <>
-engine::EntryRow decode(std::string_view bytes) {
+engine::EntryRow decode_entry(std::string_view bytes, std::string_view group_id,
+                              std::string_view identity_key) {
+  if (identity_key.empty()) throw RowCorrupt("corrupt key: an entry without an identity");
+  const auto type = static_cast<unsigned char>(identity_key[0]);
+  if (type > kMaxAccessType) throw RowCorrupt("corrupt key: access type out of range");
   RowReader r(bytes, "access group entry");
   engine::EntryRow row;
   row.id = r.id();
-  row.group_id = r.id();
-  row.access_type = r.enumerant<events::AccessType>(kMaxAccessType);
-  row.access_to = r.str();
+  row.group_id = std::string(group_id);
+  row.access_type = static_cast<events::AccessType>(type);
   row.access_level = r.enumerant<events::AccessLevel>(kMaxAccessLevel);
   row.created_at = r.i64();
+  row.access_to = r.boolean() ? std::string(identity_key.substr(1)) : r.str();
   r.finish();
   return row;
 }

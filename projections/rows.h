@@ -108,7 +108,6 @@ std::string encode(const engine::ShareTypeRow& r);
 std::string encode(const engine::ShareRow& r);
 std::string encode(const engine::InstanceRow& r);
 std::string encode(const engine::GroupRow& r);
-std::string encode(const engine::EntryRow& r);
 std::string encode(const engine::RuleRow& r);
 std::string encode(const engine::MappingRow& r);
 std::string encode(const engine::EffectiveRule& r);
@@ -118,6 +117,15 @@ std::string encode(const RuleRecord& r);
 // decode<T>(bytes) for each row type; throws RowCorrupt.
 template <typename T>
 T decode(std::string_view bytes);
+
+// An access group entry as stored under its group's id and its identity key (identity_key()):
+// what the key holds is not repeated — the group id, the access type, and access_to when it is
+// the identity itself (an ip network given in canonical form, any other type as given) — so
+// that more entries share a leaf and fewer leaves hang under the group's branch pages.
+std::string encode_entry(const engine::EntryRow& r, std::string_view identity_key);
+// Throws RowCorrupt.
+engine::EntryRow decode_entry(std::string_view bytes, std::string_view group_id,
+                              std::string_view identity_key);
 
 // Joins key components (see the file comment).
 std::string key(std::string_view a, std::string_view b);

@@ -95,7 +95,8 @@ enum class ShareTag : char {
 
 enum class GroupTag : char {
   share = 0,  // + share id -> MappingRow
-  entry = 1,  // + identity key -> EntryRow (the entry id is in lookups 'e')
+  entry = 1,  // + identity key -> encode_entry(): the entry less what the key holds (lookups 'e'
+              //   finds it by entry id)
 };
 
 enum class Lookup : char {
@@ -288,6 +289,20 @@ class Rows {
                                         std::string_view identity) const {
     return get<RuleRecord>(d.shares, share_key(share_id, ShareTag::rule, identity));
   }
+  // The entry of a group under an identity key, if there is one.
+  std::optional<EntryRow> entry(std::string_view group_id, std::string_view identity) const {
+    auto v = d.groups.get(t, group_key(group_id, GroupTag::entry, identity));
+    if (!v) return std::nullopt;
+    return decode_entry(*v, group_id, identity);
+  }
+  // Calls fn(entry) for every entry of a group, in identity order.
+  void each_entry(std::string_view group_id, const std::function<void(EntryRow)>& fn) const {
+    scan_rest(d.groups, group_key(group_id, GroupTag::entry),
+              [&](std::string_view identity, std::string_view v) {
+                fn(decode_entry(v, group_id, identity));
+                return true;
+              });
+  }
   // The group and identity key of an entry id, if the entry exists.
   std::optional<std::pair<std::string, std::string>> entry_pointer(std::string_view entry_id) const {
     auto v = d.lookups.get(t, lookup_id(Lookup::entry, entry_id));
@@ -463,11 +478,11 @@ class Applier {
     EntryRow entry{b.entry_id, group.id, group.access_type, b.access_to, b.access_level,
                    e_.time_micros};
     const auto id = identity_of(group.access_type, b.access_to);
+    const auto identity = identity_key(id);
     // One record per identity in the group's stretch, and the entry id in lookups: new ids are
     // time-ordered, so those land together at the end of the 'e' range.
-    r_.put(d_.groups, group_key(group.id, GroupTag::entry, identity_key(id)), encode(entry));
-    r_.put(d_.lookups, lookup_id(Lookup::entry, entry.id),
-           rule_pointer_value(group.id, identity_key(id)));
+    r_.put(d_.groups, group_key(group.id, GroupTag::entry, identity), encode_entry(entry, identity));
+    r_.put(d_.lookups, lookup_id(Lookup::entry, entry.id), rule_pointer_value(group.id, identity));
     ++group.entry_count;
     put_group(group);
     const auto source = RuleSource::group(group.id, entry.id);
@@ -481,11 +496,10 @@ class Applier {
     auto group = must_group(b.group_id);
     auto pointer = r_.entry_pointer(b.entry_id);
     if (!pointer || pointer->first != group.id) throw missing("access group entry", b.entry_id);
-    const auto entry_key = group_key(group.id, GroupTag::entry, pointer->second);
-    auto entry = r_.get<EntryRow>(d_.groups, entry_key);
+    auto entry = r_.entry(group.id, pointer->second);
     if (!entry || entry->id != b.entry_id) throw missing("access group entry", b.entry_id);
     const auto id = identity_of(entry->access_type, entry->access_to);
-    r_.del(d_.groups, entry_key);
+    r_.del(d_.groups, group_key(group.id, GroupTag::entry, pointer->second));
     r_.del(d_.lookups, lookup_id(Lookup::entry, b.entry_id));
     --group.entry_count;
     put_group(group);
@@ -771,10 +785,7 @@ class Applier {
 
   std::vector<EntryRow> entries_of(std::string_view group_id) {
     std::vector<EntryRow> out;
-    r_.scan(d_.groups, group_key(group_id, GroupTag::entry), [&](auto, std::string_view v) {
-      out.push_back(decode<EntryRow>(v));
-      return true;
-    });
+    r_.each_entry(group_id, [&](EntryRow e) { out.push_back(std::move(e)); });
     return out;
   }
 
@@ -928,7 +939,7 @@ class TxnState final : public engine::State {
   std::optional<EntryRow> entry(std::string_view group_id, std::string_view entry_id) const override {
     auto pointer = r_.entry_pointer(entry_id);
     if (!pointer || pointer->first != group_id) return std::nullopt;
-    auto entry = r_.get<EntryRow>(d_.groups, group_key(group_id, GroupTag::entry, pointer->second));
+    auto entry = r_.entry(group_id, pointer->second);
     if (!entry || entry->id != entry_id) return std::nullopt;
     return entry;
   }
@@ -936,16 +947,11 @@ class TxnState final : public engine::State {
                                             std::string_view identity) const override {
     auto g = group(group_id);
     if (!g) return std::nullopt;
-    return r_.get<EntryRow>(d_.groups,
-                            group_key(group_id, GroupTag::entry,
-                                      identity_key({g->access_type, std::string(identity)})));
+    return r_.entry(group_id, identity_key({g->access_type, std::string(identity)}));
   }
   void for_each_entry(std::string_view group_id,
                       const std::function<void(const EntryRow&)>& fn) const override {
-    r_.scan(d_.groups, group_key(group_id, GroupTag::entry), [&](auto, std::string_view v) {
-      fn(decode<EntryRow>(v));
-      return true;
-    });
+    r_.each_entry(group_id, [&](const EntryRow& e) { fn(e); });
   }
   std::optional<RuleRow> rule(std::string_view rule_id) const override { return r_.rule(rule_id); }
   std::optional<RuleRow> rule_by_identity(std::string_view share_id,

@@ -19,7 +19,8 @@
 //                                     driver outcomes (added less failed, less removed)
 //   group_data   <group id> + a tag byte:
 //     0 <share id>                 -> MappingRow of the share it is attached to
-//     1 <identity>                 -> EntryRow (access_group_entries), one per identity
+//     1 <identity>                 -> EntryRow (access_group_entries), one per identity, without
+//                                     what the key holds (encode_entry() in rows.h)
 //   lookups      a tag byte:
 //     G <group id>                 -> GroupRow (access_groups), with entry_count and share_count
 //     e <entry id>                 -> the entry's group id and identity

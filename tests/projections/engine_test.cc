@@ -207,6 +207,28 @@ TEST_F(EngineTest, DuplicateNetworksAreComparedByValue) {
   EXPECT_EQ(r.message, "Share access ip:10.1.0.0/16 exists.");
 }
 
+TEST_F(EngineTest, EntriesReadBackAsGivenWhateverTheirIdentity) {
+  // Stored entries leave out what their key holds; access_to is kept only where it is not the
+  // identity (a network given with a netmask).
+  const auto group = h_.create_group(alice_, "nets", "ip");
+  const auto given = h_.add_entry(alice_, group, "10.1.0.0/255.255.0.0", "ro");
+  const auto canonical = h_.add_entry(alice_, group, "10.2.0.0/16", "rw");
+  auto txn = lmdb::Txn::begin_read(h_.env());
+  const auto entries = h_.store().entries(txn, group);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].id, given);
+  EXPECT_EQ(entries[0].group_id, group);
+  EXPECT_EQ(entries[0].access_type, events::AccessType::ip);
+  EXPECT_EQ(entries[0].access_to, "10.1.0.0/255.255.0.0");
+  EXPECT_EQ(entries[0].access_level, events::AccessLevel::ro);
+  EXPECT_EQ(entries[1].id, canonical);
+  EXPECT_EQ(entries[1].access_to, "10.2.0.0/16");
+  EXPECT_EQ(entries[1].access_level, events::AccessLevel::rw);
+  const auto state = h_.store().state(txn);
+  EXPECT_EQ(state->entry(group, given), entries[0]);
+  EXPECT_EQ(state->entry_by_identity(group, "10.1.0.0/16"), entries[0]);
+}
+
 TEST_F(EngineTest, ValidationIsManilas) {
   auto r = h_.refused(alice_, engine::AllowAccess{share_, "ip", "10.0.0.1/24", {}, {}});
   EXPECT_EQ(r.message, "10.0.0.1/24 has host bits set");

@@ -56,6 +56,78 @@ TEST(Writer, ConcurrentSubmittersAreBatchedAndEachGetsItsOwnOutcome) {
   EXPECT_EQ(h.store().group(txn, group)->entry_count, static_cast<std::uint64_t>(accepted.load()));
 }
 
+// Wraps the journal and holds the first append until released, telling when it got there.
+class HoldingBackend final : public engine::WriteBackend {
+ public:
+  explicit HoldingBackend(projections::Journal& inner) : inner_(inner) {}
+  void run(const std::function<void(engine::WriteBatch&)>& fn) override {
+    ++runs_;
+    inner_.run([&](engine::WriteBatch& batch) {
+      Wrapper w{batch, *this};
+      fn(w);
+    });
+  }
+  std::promise<void> entered_, release_;
+  std::atomic<int> runs_{0};
+
+ private:
+  struct Wrapper final : engine::WriteBatch {
+    Wrapper(engine::WriteBatch& b, HoldingBackend& o) : inner(b), owner(o) {}
+    const engine::State& state() override { return inner.state(); }
+    void append(std::vector<events::Event>& events) override {
+      inner.append(events);
+      if (owner.first_.exchange(false)) {
+        owner.entered_.set_value();
+        owner.release_.get_future().wait();
+      }
+    }
+    engine::WriteBatch& inner;
+    HoldingBackend& owner;
+  };
+  projections::Journal& inner_;
+  std::atomic<bool> first_{true};
+};
+
+TEST(Writer, CommandsArrivingWhileATransactionIsOpenShareItsCommit) {
+  EngineHarness h;
+  projections::Journal journal(h.env(), h.log(), h.store());
+  HoldingBackend backend(journal);
+  engine::WriterOptions options;
+  options.gather = std::chrono::seconds(10);
+  engine::Writer writer(backend, engine::make_seeded_ids(7), options);
+  const auto alice = EngineHarness::member("project-a");
+  std::atomic<int> answered{0};
+  auto send = [&](const std::string& name) {
+    writer.submit(alice, engine::CreateAccessGroup{name, "", "ip"}, [&, name](engine::Outcome o) {
+      EXPECT_TRUE(o) << name;
+      ++answered;
+    });
+  };
+  auto wait_for = [&](int n) {
+    while (answered < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+
+  // b and c are submitted while a's transaction is open: they join it.
+  send("a");
+  backend.entered_.get_future().wait();
+  send("b");
+  send("c");
+  backend.release_.set_value();
+  wait_for(3);
+  EXPECT_EQ(writer.stats().batches, 1u);
+
+  // d's transaction waits for as many commands as the previous one held (up to `gather`).
+  send("d");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  send("e");
+  send("f");
+  wait_for(6);
+  EXPECT_EQ(writer.stats().batches, 2u);
+  EXPECT_EQ(backend.runs_, 2);
+  writer.stop();
+  EXPECT_EQ(h.digest(), h.rebuild_digest());
+}
+
 TEST(Writer, AcknowledgedCommandsSurviveAReopen) {
   EngineHarness h;
   const auto alice = EngineHarness::member("project-a");
