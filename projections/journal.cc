@@ -1,5 +1,10 @@
 #include "projections/journal.h"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstdint>
+
 namespace agate::projections {
 
 namespace {
@@ -19,7 +24,7 @@ class Batch final : public engine::WriteBatch {
       journal_.log().append(txn_, events);
       for (const auto& e : events) journal_.store().apply(txn_, e, &dirty_);
     } catch (const lmdb::Error& e) {
-      throw storage_error(e);
+      throw storage_error(e, journal_.env().path());
     }
   }
 
@@ -32,8 +37,21 @@ class Batch final : public engine::WriteBatch {
 
 }  // namespace
 
-engine::StorageError storage_error(const lmdb::Error& e) {
-  if (lmdb::is_out_of_space(e)) {
+namespace {
+
+// Below this much room, a short write (EIO from LMDB) is the disk filling up, not a failing one.
+constexpr std::uint64_t kNearlyFullBytes = 64u << 20;
+
+bool disk_nearly_full(const std::filesystem::path& dir) {
+  struct statvfs st {};
+  if (dir.empty() || ::statvfs(dir.c_str(), &st) != 0) return false;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize < kNearlyFullBytes;
+}
+
+}  // namespace
+
+engine::StorageError storage_error(const lmdb::Error& e, const std::filesystem::path& data_dir) {
+  if (lmdb::is_out_of_space(e) || (e.code() == EIO && disk_nearly_full(data_dir))) {
     return {engine::errc::out_of_space,
             std::string("The storage is full; the change was not recorded (") + e.what() + ")."};
   }
@@ -50,7 +68,7 @@ void Journal::run(const std::function<void(engine::WriteBatch&)>& fn) {
     }
     txn.commit();
   } catch (const lmdb::Error& e) {
-    throw storage_error(e);
+    throw storage_error(e, env_.path());
   }
   if (listener_) listener_(dirty);
 }

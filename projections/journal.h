@@ -39,6 +39,9 @@ class Journal final : public engine::WriteBackend {
 };
 
 // Turns an LMDB failure into the writer's StorageError: a full map or disk is out_of_space.
-engine::StorageError storage_error(const lmdb::Error& e);
+// `data_dir`, if given, is where the environment lives: LMDB reports a write that the disk cut
+// short as EIO, which is taken for a full disk when that file system has almost no room left.
+engine::StorageError storage_error(const lmdb::Error& e,
+                                   const std::filesystem::path& data_dir = {});
 
 }  // namespace agate::projections
