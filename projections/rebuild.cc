@@ -98,6 +98,7 @@ std::string replace_projections(lmdb::Env& live, const Store& live_store,
       out.put(k, v, MDB_APPEND);
     }
   }
+  live_store.stamp(txn);  // the rebuilt projections are of this layout
   const std::string got = live_store.digest(txn);
   if (got != expected) {
     throw std::runtime_error(fmt::format(

@@ -24,11 +24,21 @@ using engine::ShareRow;
 using engine::ShareTypeRow;
 
 struct Store::Dbs {
-  lmdb::Dbi shares;   // share_data
-  lmdb::Dbi groups;   // group_data
-  lmdb::Dbi lookups;  // lookups
+  lmdb::Dbi shares;                                    // share_data
+  lmdb::Dbi groups;                                    // group_data
+  lmdb::Dbi lookups;                                   // lookups
   std::vector<std::pair<std::string, lmdb::Dbi>> all;  // in database_names() order
+  std::optional<lmdb::Dbi> meta;  // projections_meta: the layout stamp; absent in old ones
 };
+
+namespace {
+
+constexpr const char* kMetaDatabase = "projections_meta";
+constexpr std::string_view kLayoutKey = "layout";
+
+std::string layout_value(std::uint32_t version) { return std::to_string(version); }
+
+}  // namespace
 
 const std::vector<std::string>& Store::database_names() {
   static const std::vector<std::string> names = {"group_data", "lookups", "share_data"};
@@ -58,9 +68,13 @@ Store Store::open(lmdb::Env& env, StoreOptions options) {
   for (const auto& name : database_names()) {
     dbs->all.emplace_back(name, lmdb::Dbi::open(txn, name.c_str(), /*create=*/true));
   }
+  dbs->meta = lmdb::Dbi::open(txn, kMetaDatabase, /*create=*/true);
+  Store store(name_databases(std::move(dbs)),
+              std::make_shared<const StoreOptions>(std::move(options)));
+  // Empty projections are of any layout: a new environment is stamped with this one.
+  if (!store.dbs_->meta->get(txn, kLayoutKey) && store.empty(txn)) store.stamp(txn);
   txn.commit();
-  return Store(name_databases(std::move(dbs)),
-               std::make_shared<const StoreOptions>(std::move(options)));
+  return store;
 }
 
 std::optional<Store> Store::try_open(const lmdb::Txn& txn, StoreOptions options) {
@@ -70,6 +84,7 @@ std::optional<Store> Store::try_open(const lmdb::Txn& txn, StoreOptions options)
     if (!dbi) return std::nullopt;
     dbs->all.emplace_back(name, *dbi);
   }
+  dbs->meta = lmdb::Dbi::try_open(txn, kMetaDatabase);
   return Store(name_databases(std::move(dbs)),
                std::make_shared<const StoreOptions>(std::move(options)));
 }
@@ -236,9 +251,8 @@ class Rows {
   // Like scan(), with the key given to fn without `prefix`.
   void scan_rest(lmdb::Dbi dbi, std::string_view prefix,
                  const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    scan(dbi, prefix, [&](std::string_view k, std::string_view v) {
-      return fn(k.substr(prefix.size()), v);
-    });
+    scan(dbi, prefix,
+         [&](std::string_view k, std::string_view v) { return fn(k.substr(prefix.size()), v); });
   }
 
   // Calls fn(ShareRecord bytes) for every share, in share_data's key order (the ids' order),
@@ -304,7 +318,8 @@ class Rows {
               });
   }
   // The group and identity key of an entry id, if the entry exists.
-  std::optional<std::pair<std::string, std::string>> entry_pointer(std::string_view entry_id) const {
+  std::optional<std::pair<std::string, std::string>> entry_pointer(
+      std::string_view entry_id) const {
     auto v = d.lookups.get(t, lookup_id(Lookup::entry, entry_id));
     if (!v) return std::nullopt;
     RowReader r(*v, "entry pointer");
@@ -353,8 +368,8 @@ class Applier {
       : r_(dbs, txn), d_(dbs), e_(e), dirty_(dirty) {}
 
   void operator()(const events::ShareTypeCreated& b) {
-    ShareTypeRow row{b.share_type_id, e_.project_id, b.name, b.description, b.is_public,
-                     b.extra_specs, e_.time_micros};
+    ShareTypeRow row{b.share_type_id, e_.project_id, b.name,        b.description,
+                     b.is_public,     b.extra_specs, e_.time_micros};
     r_.put(d_.lookups, lookup_id(Lookup::share_type, row.id), encode(row));
     r_.put(d_.lookups, lookup_key(Lookup::type_name, row.name), row.id);
   }
@@ -439,8 +454,8 @@ class Applier {
   }
 
   void operator()(const events::AccessGroupCreated& b) {
-    GroupRow row{b.group_id, e_.project_id, b.name, b.description, b.access_type,
-                 e_.time_micros, 0, 0, 0};
+    GroupRow row{
+        b.group_id, e_.project_id, b.name, b.description, b.access_type, e_.time_micros, 0, 0, 0};
     put_group(row);
     r_.put(d_.lookups, group_name_key(row.project_id, row.name), row.id);
     r_.put(d_.lookups, project_key(Lookup::project_groups, row.project_id, row.id), "");
@@ -453,8 +468,7 @@ class Applier {
     group.description = b.description;
     group.updated_at = e_.time_micros;
     put_group(group);
-    r_.put(d_.lookups, group_name_key(group.project_id, group.name),
-           group.id);
+    r_.put(d_.lookups, group_name_key(group.project_id, group.name), group.id);
   }
 
   void operator()(const events::AccessGroupDeleted& b) {
@@ -475,13 +489,14 @@ class Applier {
 
   void operator()(const events::EntryAdded& b) {
     auto group = must_group(b.group_id);
-    EntryRow entry{b.entry_id, group.id, group.access_type, b.access_to, b.access_level,
-                   e_.time_micros};
+    EntryRow entry{b.entry_id,  group.id,       group.access_type,
+                   b.access_to, b.access_level, e_.time_micros};
     const auto id = identity_of(group.access_type, b.access_to);
     const auto identity = identity_key(id);
     // One record per identity in the group's stretch, and the entry id in lookups: new ids are
     // time-ordered, so those land together at the end of the 'e' range.
-    r_.put(d_.groups, group_key(group.id, GroupTag::entry, identity), encode_entry(entry, identity));
+    r_.put(d_.groups, group_key(group.id, GroupTag::entry, identity),
+           encode_entry(entry, identity));
     r_.put(d_.lookups, lookup_id(Lookup::entry, entry.id), rule_pointer_value(group.id, identity));
     ++group.entry_count;
     put_group(group);
@@ -516,13 +531,21 @@ class Applier {
     const auto k = share_key(share.row.id, ShareTag::rule, identity_key(id));
     auto record = r_.get<RuleRecord>(d_.shares, k).value_or(RuleRecord{});
     if (record.direct) {
-      throw ApplyError(fmt::format("access rule {} allows {}:{} on share {}, which access rule {} "
-                                   "already does",
-                                   b.rule_id, events::to_string(id.access_type), id.identity,
-                                   share.row.id, record.direct->id));
+      throw ApplyError(
+          fmt::format("access rule {} allows {}:{} on share {}, which access rule {} "
+                      "already does",
+                      b.rule_id, events::to_string(id.access_type), id.identity, share.row.id,
+                      record.direct->id));
     }
-    record.direct = RuleRow{b.rule_id,  b.share_id,     b.access_type, b.access_to, b.access_level,
-                            b.metadata, e_.time_micros, 0,             0};
+    record.direct = RuleRow{b.rule_id,
+                            b.share_id,
+                            b.access_type,
+                            b.access_to,
+                            b.access_level,
+                            b.metadata,
+                            e_.time_micros,
+                            0,
+                            0};
     const auto change =
         grant(share, record.effective, id, b.access_level, RuleSource::direct(b.rule_id));
     r_.put(d_.shares, k, encode(record));
@@ -600,8 +623,8 @@ class Applier {
     bool changed = false;
     for (const auto& entry : entries_of(mapping->group_id)) {
       const auto id = identity_of(entry.access_type, entry.access_to);
-      changed |= revoke(share, id, RuleSource::group(mapping->group_id, entry.id)) ==
-                 SetChange::removed;
+      changed |=
+          revoke(share, id, RuleSource::group(mapping->group_id, entry.id)) == SetChange::removed;
     }
     if (changed) bump(share);
   }
@@ -877,8 +900,8 @@ class Applier {
       const auto k = share_key(share.row.id, ShareTag::rule, std::string_view(rest).substr(8));
       auto record = r_.get<RuleRecord>(d_.shares, k);
       if (!record || !record->direct || record->direct->denied_version == 0) {
-        throw ApplyError(fmt::format("share {} lists a denied access rule it does not hold",
-                                     share.row.id));
+        throw ApplyError(
+            fmt::format("share {} lists a denied access rule it does not hold", share.row.id));
       }
       r_.del(d_.lookups, lookup_id(Lookup::rule, record->direct->id));
       record->direct.reset();
@@ -936,7 +959,8 @@ class TxnState final : public engine::State {
                                               std::string_view name) const override {
     return r_.get_text(d_.lookups, group_name_key(project_id, name));
   }
-  std::optional<EntryRow> entry(std::string_view group_id, std::string_view entry_id) const override {
+  std::optional<EntryRow> entry(std::string_view group_id,
+                                std::string_view entry_id) const override {
     auto pointer = r_.entry_pointer(entry_id);
     if (!pointer || pointer->first != group_id) return std::nullopt;
     auto entry = r_.entry(group_id, pointer->second);
@@ -1042,7 +1066,8 @@ std::optional<OutboxEntry> Store::outbox_entry(const lmdb::Txn& txn,
 std::map<events::RuleKey, events::AccessLevel> Store::applied_rules(
     const lmdb::Txn& txn, std::string_view instance_id) const {
   std::map<events::RuleKey, events::AccessLevel> out;
-  auto share_id = Rows(*dbs_, txn).get_text(dbs_->lookups, lookup_id(Lookup::instance, instance_id));
+  auto share_id =
+      Rows(*dbs_, txn).get_text(dbs_->lookups, lookup_id(Lookup::instance, instance_id));
   if (!share_id) return out;
   const std::string prefix = share_key(*share_id, ShareTag::applied, id_component(instance_id));
   Rows(*dbs_, txn).scan(dbs_->shares, prefix, [&](std::string_view k, std::string_view v) {
@@ -1111,11 +1136,11 @@ std::vector<InstanceRow> Store::instances(const lmdb::Txn& txn, const ShareRow& 
 
 std::vector<ShareTypeRow> Store::list_share_types(const lmdb::Txn& txn) const {
   std::vector<ShareTypeRow> out;
-  Rows(*dbs_, txn).scan(dbs_->lookups, lookup_key(Lookup::share_type, ""),
-                        [&](auto, std::string_view v) {
-                          out.push_back(decode<ShareTypeRow>(v));
-                          return true;
-                        });
+  Rows(*dbs_, txn)
+      .scan(dbs_->lookups, lookup_key(Lookup::share_type, ""), [&](auto, std::string_view v) {
+        out.push_back(decode<ShareTypeRow>(v));
+        return true;
+      });
   return out;
 }
 
@@ -1190,23 +1215,24 @@ std::vector<MappingRow> Store::shares_of_group(const lmdb::Txn& txn,
 std::vector<EffectiveRule> Store::effective_rules(const lmdb::Txn& txn,
                                                   std::string_view share_id) const {
   std::vector<EffectiveRule> out;
-  Rows(*dbs_, txn).scan(dbs_->shares, share_key(share_id, ShareTag::rule),
-                        [&](auto, std::string_view v) {
-                          if (auto record = decode<RuleRecord>(v); record.effective) {
-                            out.push_back(std::move(*record.effective));
-                          }
-                          return true;
-                        });
+  Rows(*dbs_, txn)
+      .scan(dbs_->shares, share_key(share_id, ShareTag::rule), [&](auto, std::string_view v) {
+        if (auto record = decode<RuleRecord>(v); record.effective) {
+          out.push_back(std::move(*record.effective));
+        }
+        return true;
+      });
   return out;
 }
 
 std::vector<OutboxEntry> Store::outbox(const lmdb::Txn& txn, std::size_t limit) const {
   std::vector<OutboxEntry> out;
-  Rows(*dbs_, txn).scan_rest(dbs_->lookups, lookup_key(Lookup::outbox, ""),
-                             [&](std::string_view rest, std::string_view v) {
-                               out.push_back(outbox_entry_of(take_id_component(rest), v));
-                               return out.size() < limit;
-                             });
+  Rows(*dbs_, txn)
+      .scan_rest(dbs_->lookups, lookup_key(Lookup::outbox, ""),
+                 [&](std::string_view rest, std::string_view v) {
+                   out.push_back(outbox_entry_of(take_id_component(rest), v));
+                   return out.size() < limit;
+                 });
   return out;
 }
 
@@ -1226,6 +1252,22 @@ bool Store::empty(const lmdb::Txn& txn) const {
     if (dbi.stat(txn).ms_entries != 0) return false;
   }
   return true;
+}
+
+bool Store::layout_current(const lmdb::Txn& txn) const {
+  if (!dbs_->meta) return false;
+  const auto v = dbs_->meta->get(txn, kLayoutKey);
+  return v && *v == layout_value(kLayoutVersion);
+}
+
+void Store::reset(const lmdb::Txn& txn) const {
+  for (const auto& [name, dbi] : dbs_->all) dbi.clear(txn);
+  if (dbs_->meta) dbs_->meta->del(txn, kLayoutKey);
+}
+
+void Store::stamp(const lmdb::Txn& txn) const {
+  if (!dbs_->meta) throw std::logic_error("the projections' stamp database is not open");
+  dbs_->meta->put(txn, kLayoutKey, layout_value(kLayoutVersion));
 }
 
 std::string Store::digest(const lmdb::Txn& txn) const {

@@ -153,9 +153,22 @@ class Store {
   // syncing > active; "active" when none count (Manila's get_access_rules_status).
   std::string share_access_rules_status(const lmdb::Txn& txn, const engine::ShareRow& share) const;
 
-  // True if every projection database is empty (a new environment, or one whose projections
-  // were made with another layout: they are then rebuilt from the log).
+  // True if every projection database is empty (a new environment, or projections reset for a
+  // rebuild).
   bool empty(const lmdb::Txn& txn) const;
+
+  // The layout of the projection databases: what they hold and how. Bumped with every change
+  // to it, so that projections written by another agated (older or newer) are never misread:
+  // they are rebuilt from the log instead. The stamp lives in its own small database, outside
+  // the digest.
+  static constexpr std::uint32_t kLayoutVersion = 1;
+  // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
+  // the store is opened; projections made before stamps existed, or by another layout, are not.
+  bool layout_current(const lmdb::Txn& txn) const;
+  // Empties every projection database and removes the stamp (a rebuild follows), in `txn`.
+  void reset(const lmdb::Txn& txn) const;
+  // Stamps the projections with kLayoutVersion, in `txn` (once they are complete).
+  void stamp(const lmdb::Txn& txn) const;
 
   // A digest over every projection database (names, keys and values, in order): two stores
   // with equal digests hold the same bytes. 32 hex digits.

@@ -146,6 +146,44 @@ TEST_F(AgatedTest, MissingProjectionsAreRebuiltFromTheLogAtStart) {
   EXPECT_EQ(shown.result_int(), 200) << shown.body();
 }
 
+TEST_F(AgatedTest, ProjectionsOfAnotherLayoutAreRebuiltFromTheLogAtStart) {
+  std::string group;
+  {
+    ServerProcess server(kAgated, data_dir());
+    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                                R"({"access-group": {"name": "kept", "access_type": "ip"}})",
+                                {{"X-Auth-Token", "alice:project-a"}});
+    ASSERT_EQ(created.result_int(), 200);
+    group = boost::json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+  }
+  {
+    // Rows this agated cannot read, under another layout's stamp.
+    auto env = lmdb::Env::open(data_dir(), {});
+    auto txn = lmdb::Txn::begin_write(env);
+    lmdb::Dbi::open(txn, "group_data", false).put(txn, "not a row of ours", "garbage");
+    lmdb::Dbi::open(txn, "projections_meta", false).put(txn, "layout", "999");
+    txn.commit();
+  }
+  {
+    ServerProcess server(kAgated, data_dir());
+    EXPECT_NE(server.output().find("written with another layout"), std::string::npos)
+        << server.output();
+    auto shown = http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "",
+                              {{"X-Auth-Token", "alice:project-a"}});
+    EXPECT_EQ(shown.result_int(), 200) << shown.body();
+  }
+  auto env = lmdb::Env::open(data_dir(), {});
+  auto txn = lmdb::Txn::begin_read(env);
+  EXPECT_FALSE(lmdb::Dbi::open(txn, "group_data", false).get(txn, "not a row of ours"));
+  auto store = projections::Store::try_open(txn);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->layout_current(txn));
+  // And the next start has nothing to rebuild.
+  txn.abort();
+  ServerProcess again(kAgated, data_dir());
+  EXPECT_EQ(again.output().find("rebuilding"), std::string::npos) << again.output();
+}
+
 TEST_F(AgatedTest, BadConfigurationIsExplained) {
   const auto config = dir_.path() / "agate.toml";
   std::ofstream(config) << "[storage]\ndurability = \"sometimes\"\n";
@@ -181,8 +219,7 @@ TEST_F(AgatedTest, KeystoneModeTakesIdentityAndRolesFromKeystoneAndFailsClosed) 
             std::string::npos);
   const std::string group = R"({"access-group": {"name": "g", "access_type": "ip"}})";
   auto as = [&](const std::string& token, bhttp::verb verb, const std::string& body = {}) {
-    return http_request(server.port(), verb, "/v2/access-groups", body,
-                        {{"X-Auth-Token", token}});
+    return http_request(server.port(), verb, "/v2/access-groups", body, {{"X-Auth-Token", token}});
   };
   auto created = as("tok-member", bhttp::verb::post, group);
   ASSERT_EQ(created.result_int(), 200) << created.body();

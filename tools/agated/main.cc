@@ -7,10 +7,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <fstream>
 
-#include "events/event_log.h"
-#include "events/lmdb.h"
 #include "drivers/dispatcher.h"
 #include "drivers/registry.h"
+#include "events/event_log.h"
+#include "events/lmdb.h"
 #include "http/auth.h"
 #include "http/keystone_auth.h"
 #include "http/server.h"
@@ -98,22 +98,45 @@ int main(int argc, char** argv) {
     store_options.default_backend = config.default_backend;
     auto store = agate::projections::Store::open(env, store_options);
     {
-      // Projections are folds of the log: if they are missing (made by a layout this agated does
-      // not read, or lost), they are rebuilt before anything is served.
+      // Projections are folds of the log: if they are missing, or were written with a layout
+      // this agated does not read (an older or newer agated's), they are rebuilt before
+      // anything is served. The stamp is set only once the rebuild is complete, so a rebuild
+      // cut short is done again at the next start.
       auto txn = agate::lmdb::Txn::begin_read(env);
-      const bool rebuild = log.last(txn).value > 0 && store.empty(txn);
+      const bool has_events = log.last(txn).value > 0;
+      const bool empty = store.empty(txn);
+      const bool current = store.layout_current(txn);
       txn.abort();
-      if (rebuild) {
-        spdlog::warn("projections are empty but the log is not: rebuilding them from the log");
+      if (has_events && (empty || !current)) {
+        if (!current) {
+          spdlog::warn(
+              "the projections were written with another layout than this agated's "
+              "(version {}): rebuilding them from the log",
+              agate::projections::Store::kLayoutVersion);
+        } else {
+          spdlog::warn("projections are empty but the log is not: rebuilding them from the log");
+        }
+        auto reset = agate::lmdb::Txn::begin_write(env);
+        store.reset(reset);
+        reset.commit();
         const auto stats = agate::projections::rebuild(env, log, env, store);
+        auto done = agate::lmdb::Txn::begin_write(env);
+        store.stamp(done);
+        done.commit();
         spdlog::info("rebuilt the projections from {} events", stats.events);
+      } else if (!current) {
+        auto stamp = agate::lmdb::Txn::begin_write(env);  // no events: nothing to rebuild
+        store.reset(stamp);
+        store.stamp(stamp);
+        stamp.commit();
       }
     }
     {
       auto txn = agate::lmdb::Txn::begin_read(env);
       spdlog::info("event log at {}: {} events, map size {}, {} in use, durability {}",
                    (dir / "data.mdb").string(), log.last(txn).value, human_bytes(env.map_size()),
-                   human_bytes(env.used_bytes()), agate::lmdb::to_string(config.storage.durability));
+                   human_bytes(env.used_bytes()),
+                   agate::lmdb::to_string(config.storage.durability));
     }
     std::string backend_names;
     for (const auto& b : config.backends) {
@@ -167,12 +190,15 @@ int main(int argc, char** argv) {
     std::unique_ptr<agate::http::ReadCache> read_cache;
     if (config.read_cache > 0)
       read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
-    agate::http::Services services{env, journal.log(), journal.store(), writer, *auth,
-                                   [&dispatcher](const std::string& instance_id) {
-                                     return dispatcher.in_flight(instance_id);
-                                   },
-                                   [&dispatcher] { return dispatcher.flight_generation(); },
-                                   read_cache.get()};
+    agate::http::Services services{
+        env,
+        journal.log(),
+        journal.store(),
+        writer,
+        *auth,
+        [&dispatcher](const std::string& instance_id) { return dispatcher.in_flight(instance_id); },
+        [&dispatcher] { return dispatcher.flight_generation(); },
+        read_cache.get()};
     agate::http::ServerOptions options;
     options.address = config.listen_address;
     options.port = config.listen_port;
