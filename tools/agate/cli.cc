@@ -930,7 +930,7 @@ GET /v2/shares/{id}/effective-access)",
 
 void Cli::add_share_commands() {
   const std::string group = "Shares";
-  auto share_table = [this](const json::object& share, const json::value* locations) {
+  auto share_table = [](const json::object& share, const json::value* locations) {
     auto props = properties(share, {"links"});
     if (locations) {
       std::string lines;
