@@ -1,6 +1,5 @@
 #include "http/views.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -30,14 +29,16 @@ boost::json::value time_value(std::int64_t micros) {
     fraction += 1'000'000;
     --seconds;
   }
+  // Years 1 to 9999 only, as Python's datetime (and so Manila) can show; a time outside them
+  // (which no clock gives: it could only come from a damaged record) has no text.
+  constexpr std::int64_t kFirst = -62'135'596'800;  // 0001-01-01T00:00:00
+  constexpr std::int64_t kLast = 253'402'300'799;   // 9999-12-31T23:59:59
+  if (seconds < kFirst || seconds > kLast) return nullptr;
   const std::chrono::sys_seconds tp{std::chrono::seconds(seconds)};
   const auto day = std::chrono::floor<std::chrono::days>(tp);
   const std::chrono::year_month_day date{day};
   const std::chrono::hh_mm_ss time{tp - day};
   const int year = static_cast<int>(date.year());
-  if (year < 0 || year > 9999) {
-    return boost::json::string(fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}", tp, fraction));
-  }
   char text[26];  // YYYY-MM-DDTHH:MM:SS.ffffff
   char* end = text + sizeof text;
   end = put_digits(end, fraction, 6);
