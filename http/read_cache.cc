@@ -15,7 +15,7 @@ std::optional<std::string> ReadCache::find(const std::string& key, const Snapsho
 }
 
 void ReadCache::put(const std::string& key, const Snapshot& at, std::string body) {
-  const std::size_t cost = key.size() + body.size() + sizeof(Entry);
+  const std::size_t cost = cost_of(key, body);
   if (cost > max_bytes_ / 4) return;  // one answer never takes more than a quarter of the budget
   std::lock_guard lock(mutex_);
   if (auto it = index_.find(key); it != index_.end()) {

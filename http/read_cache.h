@@ -48,8 +48,12 @@ class ReadCache {
     std::string key;
     Snapshot at;
     std::string body;
-    std::size_t cost() const { return key.size() + body.size() + sizeof(Entry); }
+    std::size_t cost() const { return cost_of(key, body); }
   };
+  // What an entry counts against the budget.
+  static std::size_t cost_of(const std::string& key, const std::string& body) {
+    return key.size() + body.size() + sizeof(Entry);
+  }
   using List = std::list<Entry>;  // most recently used first
 
   void evict_until_fits(std::size_t incoming);

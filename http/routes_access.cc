@@ -340,6 +340,18 @@ boost::json::array access_summaries(const ShareAccess& a, Services& s, const lmd
   return out;
 }
 
+// {"access_list": […]} for a visible share, from the read cache when it holds it. `filter_text`
+// is the metadata filter as the request gave it (part of the cache key).
+Response access_list_response(Services& s, const ApiRequest& req, const lmdb::Txn& txn,
+                              ShareRow share, const std::optional<events::Metadata>& metadata,
+                              const std::string& filter_text) {
+  std::string key = "access-list\x1f" + share.id + "\x1f" + filter_text;
+  return cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
+    ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules);
+    return {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}};
+  });
+}
+
 // ---- the metadata filter of /share-access-rules ---------------------------------------------
 
 // Parses the text of Python's str(dict) as manilaclient sends it ("{'key3': 'v3'}"; Manila reads
@@ -523,11 +535,7 @@ void access_list(Services& s, const ApiRequest& req, std::string_view name,
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
   // The same answer as /share-access-rules without a filter, which 2.45 replaced it with.
-  std::string key = "access-list\x1f" + share->id + "\x1f";
-  respond(cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
-    ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
-    return {{"access_list", access_summaries(access, s, txn, req.version(), std::nullopt)}};
-  }));
+  respond(access_list_response(s, req, txn, std::move(*share), std::nullopt, ""));
 }
 
 void access_sync(Services& s, const ApiRequest& req, std::string_view name,
@@ -636,12 +644,8 @@ void list_rules(Services& s, const ApiRequest& req, Respond respond) {
   auto share = visible_share(s, req, txn, *share_id);
   if (!share)
     return respond(error_response(req, 400, fmt::format("Share {} not found.", *share_id)));
-  std::string key =
-      "access-list\x1f" + share->id + "\x1f" + req.query_value("metadata").value_or("");
-  respond(cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
-    ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::all_rules);
-    return {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}};
-  }));
+  respond(access_list_response(s, req, txn, std::move(*share), metadata,
+                               req.query_value("metadata").value_or("")));
 }
 
 void show_rule(Services& s, const ApiRequest& req, Respond respond) {

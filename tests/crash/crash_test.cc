@@ -30,6 +30,7 @@
 #include "projections/rebuild.h"
 #include "projections/store.h"
 #include "tests/support/http_client.h"
+#include "tests/support/json_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,7 +51,7 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
-std::string text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+using testing::text;
 
 bool ok(unsigned status) { return status >= 200 && status < 300; }
 

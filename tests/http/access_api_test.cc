@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tests/support/api_harness.h"
+#include "tests/support/json_text.h"
 
 namespace agate {
 namespace {
@@ -17,9 +18,7 @@ using testing::ApiHarness;
 using testing::ApiResult;
 using testing::EngineHarness;
 
-std::string text(const boost::json::value& v) {
-  return v.is_string() ? std::string(v.as_string()) : "";
-}
+using testing::text;
 
 std::set<std::string> keys_of(const boost::json::value& v) {
   std::set<std::string> out;

@@ -26,6 +26,16 @@ const std::filesystem::path kAgated = AGATE_AGATED_PATH;
 class AgatedTest : public ::testing::Test {
  protected:
   std::filesystem::path data_dir() const { return dir_.path() / "data"; }
+  // Runs agated just long enough to create an access group; returns its id ("" on failure).
+  std::string create_group_and_stop() {
+    ServerProcess server(kAgated, data_dir());
+    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                                R"({"access-group": {"name": "kept", "access_type": "ip"}})",
+                                {{"X-Auth-Token", "alice:project-a"}});
+    EXPECT_EQ(created.result_int(), 200);
+    if (created.result_int() != 200) return "";
+    return boost::json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+  }
   testing::TempDir dir_;
 };
 
@@ -121,15 +131,8 @@ TEST_F(AgatedTest, SigtermClosesIdleConnectionsAndExitsPromptly) {
 }
 
 TEST_F(AgatedTest, MissingProjectionsAreRebuiltFromTheLogAtStart) {
-  std::string group;
-  {
-    ServerProcess server(kAgated, data_dir());
-    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
-                                R"({"access-group": {"name": "kept", "access_type": "ip"}})",
-                                {{"X-Auth-Token", "alice:project-a"}});
-    ASSERT_EQ(created.result_int(), 200);
-    group = boost::json::parse(created.body()).at("access-group").at("id").as_string().c_str();
-  }
+  const std::string group = create_group_and_stop();
+  ASSERT_FALSE(group.empty());
   {
     // Empty every projection database, as a data directory of another layout would look.
     auto env = lmdb::Env::open(data_dir(), {});
@@ -147,15 +150,8 @@ TEST_F(AgatedTest, MissingProjectionsAreRebuiltFromTheLogAtStart) {
 }
 
 TEST_F(AgatedTest, ProjectionsOfAnotherLayoutAreRebuiltFromTheLogAtStart) {
-  std::string group;
-  {
-    ServerProcess server(kAgated, data_dir());
-    auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
-                                R"({"access-group": {"name": "kept", "access_type": "ip"}})",
-                                {{"X-Auth-Token", "alice:project-a"}});
-    ASSERT_EQ(created.result_int(), 200);
-    group = boost::json::parse(created.body()).at("access-group").at("id").as_string().c_str();
-  }
+  const std::string group = create_group_and_stop();
+  ASSERT_FALSE(group.empty());
   {
     // Rows this agated cannot read, under another layout's stamp.
     auto env = lmdb::Env::open(data_dir(), {});

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/support/http_client.h"
+#include "tests/support/json_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,7 +20,7 @@ using testing::ServerProcess;
 
 const std::filesystem::path kAgated = AGATE_AGATED_PATH;
 
-std::string text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+using testing::text;
 
 class DispatchTest : public ::testing::Test {
  protected:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/api_harness.h"
+#include "tests/support/json_text.h"
 
 namespace agate {
 namespace {
@@ -11,7 +12,7 @@ namespace bhttp = boost::beast::http;
 using testing::ApiHarness;
 using testing::EngineHarness;
 
-std::string text(const boost::json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+using testing::text;
 
 class GroupsApiTest : public ::testing::Test {
  protected:

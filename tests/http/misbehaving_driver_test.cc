@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/support/http_client.h"
+#include "tests/support/json_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,7 +24,7 @@ using testing::ServerProcess;
 
 const std::filesystem::path kAgated = AGATE_AGATED_PATH;
 
-std::string text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+using testing::text;
 
 class MisbehavingDriverTest : public ::testing::Test {
  protected:

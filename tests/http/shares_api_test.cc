@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "tests/support/api_harness.h"
+#include "tests/support/json_text.h"
 
 namespace agate {
 namespace {
@@ -14,9 +15,7 @@ namespace bhttp = boost::beast::http;
 using testing::ApiHarness;
 using testing::EngineHarness;
 
-std::string text(const boost::json::value& v) {
-  return v.is_string() ? std::string(v.as_string()) : "";
-}
+using testing::text;
 
 bool has(const boost::json::value& o, const char* key) { return o.as_object().contains(key); }
 

@@ -43,6 +43,51 @@ std::uint64_t last_seq(unsigned short port) {
   return json::parse(res.body()).at("log").at("last_seq").to_number<std::uint64_t>();
 }
 
+// Creates a user access group; returns its entries' path.
+std::string create_group(unsigned short port, std::string& group) {
+  auto created = http_request(port, bhttp::verb::post, "/v2/access-groups",
+                              R"({"access-group": {"name": "g", "access_type": "user"}})",
+                              kHeaders);
+  EXPECT_EQ(created.result_int(), 200u) << created.body();
+  group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
+  return "/v2/access-groups/" + group + "/entries";
+}
+
+// Adds entries (numbered from `first`) until one is answered 507; returns that answer, or
+// nullopt if none was within `limit` or a write failed otherwise. Counts the accepted ones.
+std::optional<testing::HttpResponse> fill(unsigned short port, const std::string& entries,
+                                          int first, int limit, int& added) {
+  for (int i = first; i < first + limit; ++i) {
+    auto res = http_request(port, bhttp::verb::post, entries, entry_body(i), kHeaders);
+    if (res.result_int() == 507) return res;
+    EXPECT_LT(res.result_int(), 300u) << res.body();
+    if (res.result_int() >= 300) return std::nullopt;
+    ++added;
+  }
+  return std::nullopt;
+}
+
+// Writes (numbered from `first`) until `wanted` are refused with 507, each refusal checked to
+// leave the log as it was. Room is not all gone at the first 507: pages that readers still held
+// then may be reused later, so a write may still fit now and then; those are counted in
+// `added`. Returns how many were refused.
+int refuse(unsigned short port, const std::string& entries, int first, int wanted, int& added) {
+  int refused = 0;
+  for (int i = first; i < first + 200 && refused < wanted; ++i) {
+    const auto seq = last_seq(port);
+    const auto status =
+        http_request(port, bhttp::verb::post, entries, entry_body(i), kHeaders).result_int();
+    if (status == 507) {
+      ++refused;
+      EXPECT_EQ(last_seq(port), seq) << "a refused write changed the log";
+    } else {
+      EXPECT_LT(status, 300u);
+      ++added;
+    }
+  }
+  return refused;
+}
+
 TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
   testing::TempDir dir;
   const auto data = dir.path() / "data";
@@ -50,23 +95,8 @@ TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
   int added = 0;
   {
     ServerProcess server(kAgated, data, {"--map-size", "1MiB", "--durability", "nosync"});
-    auto created =
-        http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
-                     R"({"access-group": {"name": "g", "access_type": "user"}})", kHeaders);
-    ASSERT_EQ(created.result_int(), 200u) << created.body();
-    group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
-    const std::string entries = "/v2/access-groups/" + group + "/entries";
-
-    std::optional<testing::HttpResponse> full;
-    for (int i = 0; i < 20000 && !full; ++i) {
-      auto res = http_request(server.port(), bhttp::verb::post, entries, entry_body(i), kHeaders);
-      if (res.result_int() == 507) {
-        full = res;
-      } else {
-        ASSERT_LT(res.result_int(), 300u) << res.body();
-        ++added;
-      }
-    }
+    const std::string entries = create_group(server.port(), group);
+    const auto full = fill(server.port(), entries, 0, 20000, added);
     ASSERT_TRUE(full) << "the map never filled";
     ASSERT_GT(added, 10);
     const auto fault = json::parse(full->body()).as_object();
@@ -77,25 +107,8 @@ TEST(StorageFull, WritesAre507ReadsGoOnAndARestartWithMoreRoomWritesAgain) {
               std::string::npos)
         << full->body();
 
-    // Refused writes change nothing, again and again; reads are served. (Room is not all gone
-    // at the first 507: pages that readers still held when it came may be reused later, so a
-    // write may still fit now and then. Each is counted; each refusal must leave the log as it
-    // was.)
-    int refused = 0;
-    for (int i = 0; i < 200 && refused < 5; ++i) {
-      const auto seq = last_seq(server.port());
-      const auto status =
-          http_request(server.port(), bhttp::verb::post, entries, entry_body(100000 + i), kHeaders)
-              .result_int();
-      if (status == 507) {
-        ++refused;
-        EXPECT_EQ(last_seq(server.port()), seq) << "a refused write changed the log";
-      } else {
-        ASSERT_LT(status, 300u);
-        ++added;
-      }
-    }
-    EXPECT_EQ(refused, 5);
+    // Refused writes change nothing, again and again; reads are served.
+    EXPECT_EQ(refuse(server.port(), entries, 100000, 5, added), 5);
     auto show =
         http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
     ASSERT_EQ(show.result_int(), 200u);
@@ -173,39 +186,11 @@ TEST(StorageFull, AFullDiskIs507AndFreeingSpaceWritesAgainWithoutARestart) {
   {
     // The map is far larger than the disk: the disk fills first.
     ServerProcess server(kAgated, data, {"--map-size", "256MiB", "--durability", "nosync"});
-    auto created =
-        http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
-                     R"({"access-group": {"name": "g", "access_type": "user"}})", kHeaders);
-    ASSERT_EQ(created.result_int(), 200u) << created.body();
-    group = json::parse(created.body()).at("access-group").at("id").as_string().c_str();
-    const std::string entries = "/v2/access-groups/" + group + "/entries";
-    std::optional<testing::HttpResponse> full;
-    for (int i = 0; i < 100000 && !full; ++i) {
-      auto res = http_request(server.port(), bhttp::verb::post, entries, entry_body(i), kHeaders);
-      if (res.result_int() == 507) {
-        full = res;
-      } else {
-        ASSERT_LT(res.result_int(), 300u) << res.body();
-        ++added;
-      }
-    }
+    const std::string entries = create_group(server.port(), group);
+    const auto full = fill(server.port(), entries, 0, 100000, added);
     ASSERT_TRUE(full) << "the disk never filled";
     EXPECT_NE(full->body().find("storage is full"), std::string::npos) << full->body();
-    int refused = 0;
-    for (int i = 0; i < 200 && refused < 3; ++i) {
-      const auto seq = last_seq(server.port());
-      const auto status =
-          http_request(server.port(), bhttp::verb::post, entries, entry_body(150000 + i), kHeaders)
-              .result_int();
-      if (status == 507) {
-        ++refused;
-        EXPECT_EQ(last_seq(server.port()), seq) << "a refused write changed the log";
-      } else {
-        ASSERT_LT(status, 300u);
-        ++added;
-      }
-    }
-    EXPECT_EQ(refused, 3);
+    EXPECT_EQ(refuse(server.port(), entries, 150000, 3, added), 3);
     auto show =
         http_request(server.port(), bhttp::verb::get, "/v2/access-groups/" + group, "", kHeaders);
     ASSERT_EQ(show.result_int(), 200u);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "tests/support/http_client.h"
+#include "tests/support/json_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,7 +35,7 @@ struct Reply {
   }
 };
 
-std::string text(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+using testing::text;
 
 class WalkthroughTest : public ::testing::Test {
  protected:
