@@ -349,17 +349,25 @@ void submit(Services& services, const ApiRequest& req, engine::Command command,
   auto reply_to = std::make_shared<ApiRequest>(req);
   services.writer.submit(
       req.context, std::move(command),
-      [reply_to, on_accepted = std::move(on_accepted),
-       respond = std::move(respond)](engine::Outcome outcome) {
-        if (!outcome) {
-          respond(rejection_response(*reply_to, outcome.error()));
-          return;
-        }
-        try {
-          respond(on_accepted(outcome->events));
-        } catch (const std::exception& e) {
-          spdlog::error("{}: building the response: {}", reply_to->request_id, e.what());
-          respond(error_response(*reply_to, 500, kServerError));
+      [defer = services.defer, reply_to, on_accepted = std::move(on_accepted),
+       respond = std::move(respond)](engine::Outcome outcome) mutable {
+        auto answer = [reply_to, on_accepted = std::move(on_accepted),
+                       respond = std::move(respond), outcome = std::move(outcome)] {
+          if (!outcome) {
+            respond(rejection_response(*reply_to, outcome.error()));
+            return;
+          }
+          try {
+            respond(on_accepted(outcome->events));
+          } catch (const std::exception& e) {
+            spdlog::error("{}: building the response: {}", reply_to->request_id, e.what());
+            respond(error_response(*reply_to, 500, kServerError));
+          }
+        };
+        if (defer) {
+          defer(std::move(answer));
+        } else {
+          answer();
         }
       });
 }

@@ -49,6 +49,11 @@ struct Services {
   std::function<std::uint64_t()> flight_generation = {};
   // Rendered answers of the heavy reads, reused for the same snapshot. Null: none are kept.
   ReadCache* read_cache = nullptr;
+  // Runs the rest of a write request once the writer has answered it (its response built,
+  // reading the projections, and sent) somewhere other than the writer's thread, which would
+  // otherwise do it before starting its next transaction. The server sets it to post to its
+  // I/O threads. Empty: on the writer's thread.
+  std::function<void(std::function<void()>)> defer = {};
 };
 
 // A request after routing, authentication and version negotiation.

@@ -28,8 +28,8 @@ class Session;
 // What sessions share with the server: the handler's services, the options, and the registry
 // used to close idle connections at shutdown.
 struct Shared {
-  Shared(Services& s, ServerOptions o) : services(s), options(std::move(o)) {}
-  Services& services;
+  Shared(const Services& s, ServerOptions o) : services(s), options(std::move(o)) {}
+  Services services;  // the caller's, with `defer` set to this server's I/O threads
   ServerOptions options;
   std::mutex mutex;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
@@ -161,7 +161,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       : shared(std::make_shared<Shared>(services, std::move(o))),
         ioc(static_cast<int>(std::max(1u, shared->options.threads))),
         acceptor(net::make_strand(ioc)),
-        drain_timer(ioc) {}
+        drain_timer(ioc) {
+    // Responses to writes are built on the I/O threads, not on the writer's.
+    if (!shared->services.defer) {
+      shared->services.defer = [ioc = &ioc](std::function<void()> f) {
+        net::post(*ioc, std::move(f));
+      };
+    }
+  }
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
 #include "tests/support/api_harness.h"
 #include "tests/support/json_text.h"
 
@@ -285,6 +289,50 @@ TEST_F(GroupsApiTest, HealthzReportsTheLogAndTheWriter) {
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(r.body.at("status"), "ok");
   EXPECT_TRUE(r.body.at("log").as_object().contains("last_seq"));
+}
+
+// The writer hands its answer to Services::defer, and the response is built and sent only where
+// that runs (the server's I/O threads), so the writer's thread does not render responses.
+TEST_F(GroupsApiTest, AWritesResponseIsBuiltWhereDeferRunsIt) {
+  std::mutex mutex;
+  std::condition_variable handed;
+  std::vector<std::function<void()>> deferred;
+  http::Services services = api_.services();
+  services.defer = [&](std::function<void()> f) {
+    std::lock_guard lock(mutex);
+    deferred.push_back(std::move(f));
+    handed.notify_all();
+  };
+  const auto req = ApiHarness::request(bhttp::verb::post, "/v2/project-a/access-groups",
+                                       R"({"access-group": {"name": "g", "access_type": "ip"}})",
+                                       ApiHarness::kAlice, "2.45");
+  std::optional<http::Response> answer;
+  http::handle_request(services, req, [&](http::Response res) { answer = std::move(res); });
+  std::function<void()> rest;
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(handed.wait_for(lock, std::chrono::seconds(10), [&] { return !deferred.empty(); }));
+    ASSERT_EQ(deferred.size(), 1u);
+    rest = std::move(deferred.front());
+  }
+  EXPECT_FALSE(answer) << "answered before the deferred part ran";
+  rest();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->result_int(), 200u) << answer->body();
+  EXPECT_NE(answer->body().find(R"("name":"g")"), std::string::npos) << answer->body();
+
+  // A refusal goes the same way.
+  answer.reset();
+  http::handle_request(services, req, [&](http::Response res) { answer = std::move(res); });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(handed.wait_for(lock, std::chrono::seconds(10), [&] { return deferred.size() == 2; }));
+    rest = std::move(deferred.back());
+  }
+  EXPECT_FALSE(answer);
+  rest();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->result_int(), 409u) << answer->body();
 }
 
 }  // namespace
