@@ -1,18 +1,28 @@
 // writer_throughput: commands/s through engine::Writer (decide, log append, projections, group
-// commit) with 1, 8 and 64 submitter threads and durable commits, next to a raw LMDB append of
-// the very events the writer produced, in batches of the writer's mean batch size, measured in
-// the same run.
+// commit) with 1, 8 and 64 concurrent submitters and durable commits, next to a raw LMDB append
+// of the very events the writer produced, in batches of the writer's mean batch size, measured
+// in the same run.
 //
 //   writer_throughput [--dir DIR] [--durability sync|nometasync|nosync] [--rounds N]
 //                     [--commands N] [--threads 1,8,64] [--shares N] [--allow-every K]
+//                     [--submitters io|threads] [--io-threads N]
 //
 // Each submitter creates its own access group, then sends --commands - 1 more commands: every
 // K-th an AllowAccess of a new ip on one of --shares shares (round-robin), the others an
-// AddEntry of a new /24 to its group. Every command is meant to be accepted; refusals are
-// counted and printed. Each round runs in a fresh environment; the figures printed are medians
-// over rounds. The raw side takes the events from the writer's log after its run (the encoded
-// records, byte for byte) and appends them with the C API, MDB_APPEND, one durable transaction
-// per batch of round(events / writer batches).
+// AddEntry of a new /24 to its group; it sends its next command when the previous one is
+// answered. Every command is meant to be accepted; refusals are counted and printed. Each round
+// runs in a fresh environment; the figures printed are medians over rounds. The raw side takes
+// the events from the writer's log after its run (the encoded records, byte for byte) and
+// appends them with the C API, MDB_APPEND, one durable transaction per batch of
+// round(events / writer batches).
+//
+// Submitters (--threads of them) wait for their answers in one of two ways:
+//   io       as agated's clients do (the default): the submitters are served by --io-threads
+//            threads (2, agated's default) running one io_context; the writer's callback posts
+//            each answer there, as http::submit does, and the submitter's next command is made
+//            and submitted from there.
+//   threads  one thread per submitter, each blocked in Writer::execute(); the writer wakes
+//            each thread itself, and 64 threads take turns on the machine's cores.
 //
 // A second table splits the writer thread's time, from timers put around the WriteBackend and
 // the WriteBatch it is given (no engine code changed): begin + commit of the transaction,
@@ -24,6 +34,9 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cmath>
 #include <latch>
 #include <thread>
@@ -36,6 +49,10 @@ using namespace agate;
 using bench::Clock;
 using bench::TimedBackend;
 using bench::Timers;
+namespace net = boost::asio;
+
+// How the submitters wait for their answers.
+enum class Submitters { io, threads };
 
 struct Options {
   std::filesystem::path dir = bench::default_dir();
@@ -45,6 +62,8 @@ struct Options {
   std::vector<int> threads = {1, 8, 64};
   int shares = 8;
   int allow_every = 8;
+  Submitters submitters = Submitters::io;
+  int io_threads = 2;  // agated's default HTTP threads
 };
 
 struct RoundResult {
@@ -118,41 +137,82 @@ RoundResult run_round(const Options& o, const std::filesystem::path& work, int t
 
     std::atomic<std::uint64_t> allow_counter{0}, refused{0};
     std::mutex refusal_mutex;
-    std::latch ready(threads + 1);
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        auto note = [&](const engine::Outcome& out) {
-          if (out) return;
-          ++refused;
-          std::lock_guard lock(refusal_mutex);
-          if (r.first_refusal.empty()) r.first_refusal = out.error().message;
-        };
-        ready.arrive_and_wait();
-        auto created =
-            w.execute(ctx, engine::CreateAccessGroup{fmt::format("group-{}", t), "", "ip"});
-        note(created);
-        if (!created) return;
-        const auto group =
-            std::get<events::AccessGroupCreated>(created->events.at(0).body).group_id;
-        for (int k = 1; k < o.commands; ++k) {
-          if (o.allow_every > 0 && k % o.allow_every == 0) {
-            const auto share =
-                shares[static_cast<std::size_t>(t + k / o.allow_every) % shares.size()];
-            note(w.execute(ctx,
-                           engine::AllowAccess{share, "ip", allow_ip(allow_counter++), "rw", {}}));
-          } else {
-            note(w.execute(ctx, engine::AddEntry{group, std::nullopt, entry_network(k), "rw"}));
-          }
-        }
-      });
+    auto note = [&](const engine::Outcome& out) {
+      if (out) return;
+      ++refused;
+      std::lock_guard lock(refusal_mutex);
+      if (r.first_refusal.empty()) r.first_refusal = out.error().message;
+    };
+    // Submitter t's k-th command (k = 0 creates its group; `group` is its id after that).
+    auto command = [&](int t, int k, const std::string& group) -> engine::Command {
+      if (k == 0) return engine::CreateAccessGroup{fmt::format("group-{}", t), "", "ip"};
+      if (o.allow_every > 0 && k % o.allow_every == 0) {
+        const auto& share = shares[static_cast<std::size_t>(t + k / o.allow_every) % shares.size()];
+        return engine::AllowAccess{share, "ip", allow_ip(allow_counter++), "rw", {}};
+      }
+      return engine::AddEntry{group, std::nullopt, entry_network(k), "rw"};
+    };
+    auto group_of = [](const engine::Outcome& created) {
+      return std::get<events::AccessGroupCreated>(created->events.at(0).body).group_id;
+    };
+
+    if (o.submitters == Submitters::threads) {
+      // One thread per submitter, each blocked in execute() until its command is answered.
+      std::latch ready(threads + 1);
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+          ready.arrive_and_wait();
+          auto created = w.execute(ctx, command(t, 0, {}));
+          note(created);
+          if (!created) return;
+          const auto group = group_of(created);
+          for (int k = 1; k < o.commands; ++k) note(w.execute(ctx, command(t, k, group)));
+        });
+      }
+      ready.arrive_and_wait();
+      const auto written0 = bench::written_bytes().value_or(0);
+      const auto start = Clock::now();
+      for (auto& th : pool) th.join();
+      r.seconds = bench::seconds_since(start);
+      r.written = bench::written_bytes().value_or(0) - written0;
+    } else {
+      // As agated serves its clients: each submitter is a client with one command outstanding,
+      // served by --io-threads threads running one io_context. The writer's callback posts the
+      // outcome back to the io_context (as http::submit does through the session's executor),
+      // where the client takes it and submits its next command.
+      net::io_context ioc;
+      auto work_guard = net::make_work_guard(ioc);
+      struct Client {
+        int t = 0;
+        int k = 0;
+        std::string group;
+      };
+      std::vector<Client> clients(static_cast<std::size_t>(threads));
+      std::atomic<int> running{threads};
+      std::function<void(Client&)> send = [&](Client& c) {
+        w.submit(ctx, command(c.t, c.k, c.group), [&, client = &c](engine::Outcome out) {
+          net::post(ioc, [&, client, out = std::move(out)] {
+            Client& c = *client;
+            note(out);
+            if (c.k == 0 && out) c.group = group_of(out);
+            if (out || c.k > 0) ++c.k;
+            if (c.k > 0 && c.k < o.commands) return send(c);
+            if (--running == 0) work_guard.reset();
+          });
+        });
+      };
+      for (int t = 0; t < threads; ++t) clients[static_cast<std::size_t>(t)].t = t;
+      const auto written0 = bench::written_bytes().value_or(0);
+      const auto start = Clock::now();
+      for (auto& c : clients) net::post(ioc, [&] { send(c); });
+      std::vector<std::thread> pool;
+      for (int i = 1; i < o.io_threads; ++i) pool.emplace_back([&] { ioc.run(); });
+      ioc.run();
+      for (auto& th : pool) th.join();
+      r.seconds = bench::seconds_since(start);
+      r.written = bench::written_bytes().value_or(0) - written0;
     }
-    ready.arrive_and_wait();
-    const auto written0 = bench::written_bytes().value_or(0);
-    const auto start = Clock::now();
-    for (auto& th : pool) th.join();
-    r.seconds = bench::seconds_since(start);
-    r.written = bench::written_bytes().value_or(0) - written0;
 
     const auto stats1 = w.stats();
     r.timers = timed.timers();
@@ -202,16 +262,27 @@ int main(int argc, char** argv) try {
       ->check(CLI::PositiveNumber);
   app.add_option("--allow-every", o.allow_every, "every K-th command is an AllowAccess (0: none)")
       ->check(CLI::NonNegativeNumber);
+  std::string submitters = "io";
+  app.add_option("--submitters", submitters,
+                 "io: clients served by --io-threads threads, answers posted back (as agated); "
+                 "threads: one thread per submitter, blocked in execute()")
+      ->check(CLI::IsMember({"io", "threads"}));
+  app.add_option("--io-threads", o.io_threads, "threads serving the io submitters")
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
+  o.submitters = submitters == "io" ? Submitters::io : Submitters::threads;
   o.durability = *lmdb::parse_durability(durability);
   o.threads = bench::parse_list(threads);
   const auto work = o.dir / fmt::format("agate-writer-throughput-{}", ::getpid());
 
   fmt::print(
       "writer_throughput: {} commands per submitter (1 createAccessGroup, then addEntry; every "
-      "{}th allowAccess on {} shares), durability {}, median of {} rounds, in {}\n",
-      o.commands, o.allow_every, o.shares, lmdb::to_string(o.durability), o.rounds, o.dir.string());
-  fmt::print("{:>7} {:>8} {:>7} {:>10} {:>6} {:>9} {:>10} {:>13} {:>6}\n", "threads", "commands",
+      "{}th allowAccess on {} shares), durability {}, median of {} rounds, in {}; {}\n",
+      o.commands, o.allow_every, o.shares, lmdb::to_string(o.durability), o.rounds, o.dir.string(),
+      o.submitters == Submitters::io
+          ? fmt::format("submitters served by {} io threads", o.io_threads)
+          : std::string("one thread per submitter"));
+  fmt::print("{:>7} {:>8} {:>7} {:>10} {:>6} {:>9} {:>10} {:>13} {:>6}\n", "submit.", "commands",
              "refused", "commands/s", "batch", "events/s", "raw batch", "raw events/s", "ratio");
   std::vector<std::pair<int, RoundResult>> breakdown;
   std::string refusal;
@@ -242,7 +313,7 @@ int main(int argc, char** argv) try {
   fmt::print(
       "\nwriter thread, per batch (the median round): µs in begin+commit / decide / append;"
       " busy = time in WriteBackend::run / wall\n");
-  fmt::print("{:>7} {:>7} {:>8} {:>13} {:>7} {:>7} {:>13} {:>5} {:>9} {:>14}\n", "threads",
+  fmt::print("{:>7} {:>7} {:>8} {:>13} {:>7} {:>7} {:>13} {:>5} {:>9} {:>14}\n", "submit.",
              "batches", "µs/batch", "begin+commit", "decide", "append", "append/event", "busy",
              "record B", "KiB/commit raw");
   for (const auto& [threads, r] : breakdown) {
