@@ -40,8 +40,6 @@ namespace {
 
 constexpr std::string_view kVersionHeader = "X-OpenStack-Manila-API-Version";
 constexpr std::string_view kNotFound = "The resource could not be found.";
-constexpr std::string_view kServerError =
-    "The server has either erred or is incapable of performing the requested operation.";
 
 // The first segment after /v2 that names a collection rather than a project id.
 const std::set<std::string, std::less<>> kCollections = {

@@ -54,6 +54,10 @@ struct Services {
   // otherwise do it before starting its next transaction. The server sets it to post to its
   // I/O threads. Empty: on the writer's thread.
   std::function<void(std::function<void()>)> defer = {};
+  // Runs the reads that scan the event log (the audit queries, up to about a second on a large
+  // log) away from the I/O threads, which would serve nothing else meanwhile. The server gives
+  // them a thread of their own. Empty: on the thread that received the request.
+  std::function<void(std::function<void()>)> slow_reads = {};
 };
 
 // A request after routing, authentication and version negotiation.
@@ -99,6 +103,9 @@ Response cached_json_response(Services& services, const ApiRequest& req, const l
                               const std::function<boost::json::value()>& render);
 // Manila's error body {"<faultName>": {"code": N, "message": "…"}}.
 Response error_response(const ApiRequest& req, unsigned status, std::string_view message);
+// Manila's message for a 500: the server failed, not the request.
+inline constexpr std::string_view kServerError =
+    "The server has either erred or is incapable of performing the requested operation.";
 Response error_response(unsigned status, std::string_view message, unsigned http_version,
                         bool keep_alive);
 // The status Manila gives a rejection of this kind.

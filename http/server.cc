@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
@@ -168,6 +169,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         net::post(*ioc, std::move(f));
       };
     }
+    // Audit queries scan the log on a thread of their own, one at a time.
+    if (!shared->services.slow_reads) {
+      shared->services.slow_reads = [pool = &slow_reads](std::function<void()> f) {
+        net::post(*pool, std::move(f));
+      };
+    }
   }
 
   void accept() {
@@ -187,6 +194,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::steady_timer drain_timer;
+  net::thread_pool slow_reads{1};  // joined by ~Server, before the I/O threads' context goes
 };
 
 Server::Server(Services& services, ServerOptions options)
@@ -203,6 +211,9 @@ Server::Server(Services& services, ServerOptions options)
 
 Server::~Server() {
   impl_->ioc.stop();
+  // A scan still queued is dropped; one running finishes and posts to the stopped context.
+  impl_->slow_reads.stop();
+  impl_->slow_reads.join();
 }
 
 std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <optional>
+
 #include "projections/audit.h"
 #include "tests/support/api_harness.h"
 
@@ -162,6 +165,46 @@ TEST_F(AuditApiTest, WhoHadAccessFindsTheShare) {
       "&from=2000-01-01T00:00:00Z&to=2030-01-01T00:00:00Z",
       ApiHarness::kAdmin);
   EXPECT_EQ(r.status, 400u);
+}
+
+// Every audit query scans the log through Services::slow_reads (a thread of the server's own),
+// not on the thread that received it; refusals of bad input or of members are answered at once.
+TEST_F(AuditApiTest, ScansRunWhereSlowReadsRunsThem) {
+  std::vector<std::function<void()>> queued;
+  http::Services services = api_.services();
+  services.slow_reads = [&](std::function<void()> f) { queued.push_back(std::move(f)); };
+  const std::vector<std::string> targets = {
+      "/v2/admin-project/shares/" + share_ + "/effective-access?seq=1",
+      "/v2/admin-project/shares/" + share_ + "/access-history",
+      "/v2/admin-project/audit/who-had-access?access_to=10.0.0.7&from=2000-01-01T00:00:00Z"
+      "&to=2100-01-01T00:00:00Z"};
+  for (const auto& target : targets) {
+    SCOPED_TRACE(target);
+    const auto req = ApiHarness::request(boost::beast::http::verb::get, target, "",
+                                         ApiHarness::kAdmin, "2.45");
+    std::optional<http::Response> answer;
+    http::handle_request(services, req, [&](http::Response res) { answer = std::move(res); });
+    EXPECT_FALSE(answer) << "answered on the receiving thread";
+    ASSERT_EQ(queued.size(), 1u);
+    queued.front()();
+    queued.clear();
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->result_int(), 200u) << answer->body();
+  }
+  // Not scanned at all: a malformed time, a member's request.
+  for (const auto& [target, token] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"/v2/admin-project/shares/" + share_ + "/access-history?since=yesterday",
+            ApiHarness::kAdmin},
+           {"/v2/project-a/shares/" + share_ + "/access-history", ApiHarness::kAlice}}) {
+    const auto req =
+        ApiHarness::request(boost::beast::http::verb::get, target, "", token, "2.45");
+    std::optional<http::Response> answer;
+    http::handle_request(services, req, [&](http::Response res) { answer = std::move(res); });
+    ASSERT_TRUE(answer) << target;
+    EXPECT_GE(answer->result_int(), 400u) << target;
+    EXPECT_TRUE(queued.empty()) << target;
+  }
 }
 
 }  // namespace
