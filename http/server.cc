@@ -117,6 +117,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     busy_ = true;
     request_ = parser_->release();
+    // The read deadline was for the request: the time to answer it (a queued write, an audit
+    // scan) is not the client's, and the response gets its own deadline in send().
+    stream_.expires_never();
     // The answer may come from another thread (the writer's): back to this session's strand.
     handle_request(shared_->services, request_, [self = shared_from_this()](Response res) {
       net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
@@ -129,6 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     if (draining()) res.keep_alive(false);
     response_ = std::move(res);
+    stream_.expires_after(shared_->options.write_timeout);
     bhttp::async_write(stream_, response_,
                        beast::bind_front_handler(&Session::on_write, shared_from_this(),
                                                  response_.keep_alive()));

@@ -21,6 +21,7 @@ struct ServerOptions {
   std::size_t body_limit = 1u << 20;
   std::size_t header_limit = 16u << 10;
   std::chrono::seconds read_timeout{30};   // for a whole request to arrive
+  std::chrono::seconds write_timeout{30};  // for the client to take a whole response
   std::chrono::seconds drain_timeout{10};  // for in-flight requests at shutdown
 };
 

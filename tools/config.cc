@@ -66,6 +66,14 @@ std::uint64_t size_value(const toml::node& node, std::string_view key) {
       fmt::format("{}: expected a size (an integer or a string such as \"16GiB\")", key));
 }
 
+unsigned timeout_value(const toml::node& node, std::string_view key) {
+  auto t = node.value<std::int64_t>();
+  if (!t || !node.is_integer() || *t < 1 || *t > 3600) {
+    throw ConfigError(fmt::format("{}: expected an integer from 1 to 3600 (seconds)", key));
+  }
+  return static_cast<unsigned>(*t);
+}
+
 std::string string_value(const toml::node& node, std::string_view key) {
   if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
   throw ConfigError(fmt::format("{}: expected a string", key));
@@ -106,7 +114,8 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   }
 
   if (auto* server = root["server"].as_table()) {
-    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_timeout", "read_cache"});
+    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_timeout", "write_timeout",
+                                   "read_cache"});
     if (auto* n = server->get("listen")) parse_listen(string_value(*n, "server.listen"), config);
     if (auto* n = server->get("threads")) {
       auto t = n->value<std::int64_t>();
@@ -118,11 +127,10 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     if (auto* n = server->get("body_limit"))
       config.body_limit = size_value(*n, "server.body_limit");
     if (auto* n = server->get("read_timeout")) {
-      auto t = n->value<std::int64_t>();
-      if (!t || !n->is_integer() || *t < 1 || *t > 3600) {
-        throw ConfigError("server.read_timeout: expected an integer from 1 to 3600 (seconds)");
-      }
-      config.read_timeout_seconds = static_cast<unsigned>(*t);
+      config.read_timeout_seconds = timeout_value(*n, "server.read_timeout");
+    }
+    if (auto* n = server->get("write_timeout")) {
+      config.write_timeout_seconds = timeout_value(*n, "server.write_timeout");
     }
     if (auto* n = server->get("read_cache"))
       config.read_cache = size_value(*n, "server.read_cache");

@@ -8,6 +8,8 @@
 //   body_limit = "1MiB"
 //   read_timeout = 30               # seconds for a whole request to arrive, else the
 //                                   # connection is closed (slow clients, idle keep-alive)
+//   write_timeout = 30              # seconds for the client to take a whole response, else
+//                                   # the connection is closed
 //   read_cache = "64MiB"            # rendered answers of heavy reads kept per snapshot; 0: none
 //
 //   [storage]
@@ -87,6 +89,7 @@ struct Config {
   unsigned threads = 2;
   std::size_t body_limit = 1u << 20;
   unsigned read_timeout_seconds = 30;
+  unsigned write_timeout_seconds = 30;
   std::size_t read_cache = 64u << 20;  // bytes of rendered read answers; 0 keeps none
   unsigned dispatcher_workers = 32;  // driver calls in flight at most
   std::filesystem::path data_dir = "var/agate";

@@ -70,6 +70,7 @@ listen = "127.0.0.1:9999"
 threads = 4
 body_limit = "2MiB"
 read_timeout = 5
+write_timeout = 7
 read_cache = 0
 [storage]
 data_dir = "/srv/agate"
@@ -80,6 +81,7 @@ durability = "nometasync"
   EXPECT_EQ(c.threads, 4u);
   EXPECT_EQ(c.body_limit, 2u << 20);
   EXPECT_EQ(c.read_timeout_seconds, 5u);
+  EXPECT_EQ(c.write_timeout_seconds, 7u);
   EXPECT_EQ(c.read_cache, 0u);
   EXPECT_EQ(c.data_dir, "/srv/agate");
   EXPECT_EQ(c.storage.map_size, 1u << 30);
@@ -141,6 +143,8 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
             "server.threads: expected an integer from 1 to 256");
   EXPECT_EQ(error_of("[server]\nread_timeout = \"30s\"\n"),
             "server.read_timeout: expected an integer from 1 to 3600 (seconds)");
+  EXPECT_EQ(error_of("[server]\nwrite_timeout = 0\n"),
+            "server.write_timeout: expected an integer from 1 to 3600 (seconds)");
   EXPECT_EQ(error_of("[storage]\nmap_size = \"huge\"\n"),
             "storage.map_size = \"huge\": expected a size such as \"512MiB\" or \"16GiB\"");
   EXPECT_EQ(error_of("[storage]\ndata_dir = 3\n"), "storage.data_dir: expected a string");

@@ -15,6 +15,7 @@ TEST(ExampleConfig, LoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.threads, defaults.threads);
   EXPECT_EQ(loaded.body_limit, defaults.body_limit);
   EXPECT_EQ(loaded.read_timeout_seconds, defaults.read_timeout_seconds);
+  EXPECT_EQ(loaded.write_timeout_seconds, defaults.write_timeout_seconds);
   EXPECT_EQ(loaded.read_cache, defaults.read_cache);
   EXPECT_EQ(loaded.dispatcher_workers, defaults.dispatcher_workers);
   EXPECT_EQ(loaded.data_dir, defaults.data_dir);

@@ -205,6 +205,7 @@ int main(int argc, char** argv) {
     options.threads = config.threads;
     options.body_limit = config.body_limit;
     options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
+    options.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
     agate::http::Server server(services, options);
 
     boost::asio::signal_set signals(server.io_context(), SIGINT, SIGTERM);
