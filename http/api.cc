@@ -323,6 +323,16 @@ Response error_response(const ApiRequest& req, unsigned status, std::string_view
   return error_response(status, message, req.raw.version(), req.raw.keep_alive());
 }
 
+Response refused_request(unsigned status, std::string_view message, std::string_view peer) {
+  const std::string request_id = new_request_id();
+  auto res = error_response(status, message, 11, false);
+  res.set("x-compute-request-id", request_id);
+  res.set("x-openstack-request-id", request_id);
+  spdlog::info("- (refused by the HTTP parser from {}) {} {}: {}", peer, status, request_id,
+               message);
+  return res;
+}
+
 unsigned status_of(engine::errc code) {
   switch (code) {
     case engine::errc::bad_request: return 400;

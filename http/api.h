@@ -103,6 +103,11 @@ Response cached_json_response(Services& services, const ApiRequest& req, const l
                               const std::function<boost::json::value()>& render);
 // Manila's error body {"<faultName>": {"code": N, "message": "…"}}.
 Response error_response(const ApiRequest& req, unsigned status, std::string_view message);
+// The answer to bytes the HTTP parser refused before there was a request to route (too large,
+// malformed): Manila's error body, a new request id in the usual headers, the connection to be
+// closed, and an access-log line like every other answer's.
+Response refused_request(unsigned status, std::string_view message, std::string_view peer);
+
 // Manila's message for a 500: the server failed, not the request.
 inline constexpr std::string_view kServerError =
     "The server has either erred or is incapable of performing the requested operation.";

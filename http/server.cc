@@ -97,23 +97,19 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     if (ec == bhttp::error::body_limit) {
-      return send(error_response(413,
-                                 "Request is too large: the body exceeds " +
-                                     std::to_string(shared_->options.body_limit) + " bytes.",
-                                 11, false));
+      return refuse(413, "Request is too large: the body exceeds " +
+                             std::to_string(shared_->options.body_limit) + " bytes.");
     }
     if (ec == bhttp::error::header_limit) {
       // The limit covers the request line too. Beast hands the message the request line as
       // soon as it has parsed it: if it has none, the line (the target) is what is too long.
-      if (parser_->get().target().empty()) {
-        return send(error_response(414, "Request URI too long.", 11, false));
-      }
-      return send(error_response(431, "Request header fields too large.", 11, false));
+      if (parser_->get().target().empty()) return refuse(414, "Request URI too long.");
+      return refuse(431, "Request header fields too large.");
     }
     if (ec) {
       // Anything else the parser refused is a malformed request: answer and close, since the
       // stream can no longer be trusted to be in step.
-      return send(error_response(400, "Malformed HTTP request: " + ec.message() + ".", 11, false));
+      return refuse(400, "Malformed HTTP request: " + ec.message() + ".");
     }
     busy_ = true;
     request_ = parser_->release();
@@ -126,6 +122,14 @@ class Session : public std::enable_shared_from_this<Session> {
         self->send(std::move(res));
       });
     });
+  }
+
+  void refuse(unsigned status, const std::string& message) {
+    beast::error_code ignored;
+    const auto peer = stream_.socket().remote_endpoint(ignored);
+    send(refused_request(status, message,
+                         ignored ? std::string("?")
+                                 : peer.address().to_string() + ":" + std::to_string(peer.port())));
   }
 
   void send(Response&& res) {

@@ -287,9 +287,13 @@ TEST_F(HostileRequestsTest, EachIsAnsweredWithTheRightStatusAndTheServerStaysHea
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    const auto answer = parse_answer(testing::raw_exchange(port(), c.bytes));
+    const auto raw = testing::raw_exchange(port(), c.bytes);
+    const auto answer = parse_answer(raw);
     EXPECT_EQ(answer.status, c.status) << answer.raw;
     EXPECT_EQ(answer.fault, c.fault) << answer.raw;
+    // Every answer carries a request id, also those refused before routing (for the logs).
+    const auto head = raw.substr(0, raw.find("\r\n\r\n"));
+    EXPECT_NE(head.find("\r\nx-compute-request-id: req-"), std::string::npos) << head;
     if (!c.fault.empty()) {
       EXPECT_FALSE(answer.message.empty()) << answer.raw;
     }
