@@ -257,6 +257,8 @@ bool Dbi::del(const Txn& txn, std::string_view key) const {
 
 void Dbi::clear(const Txn& txn) const { check("mdb_drop", mdb_drop(txn.handle(), dbi_, 0)); }
 
+void Dbi::remove(const Txn& txn) const { check("mdb_drop", mdb_drop(txn.handle(), dbi_, 1)); }
+
 MDB_stat Dbi::stat(const Txn& txn) const {
   MDB_stat s;
   check("mdb_stat", mdb_stat(txn.handle(), dbi_, &s));

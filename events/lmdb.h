@@ -124,6 +124,8 @@ class Dbi {
   bool del(const Txn& txn, std::string_view key) const;
   // Removes every entry, keeping the database.
   void clear(const Txn& txn) const;
+  // Deletes the database itself (from the environment), and closes this handle.
+  void remove(const Txn& txn) const;
   MDB_stat stat(const Txn& txn) const;
 
  private:

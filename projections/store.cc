@@ -1260,9 +1260,23 @@ bool Store::layout_current(const lmdb::Txn& txn) const {
   return v && *v == layout_value(kLayoutVersion);
 }
 
+const std::vector<std::string>& Store::retired_database_names() {
+  // Layout 0: one database per relation and index, before projections had a layout stamp.
+  static const std::vector<std::string> names = {
+      "access_group_entries", "access_groups", "access_groups_by_name", "effective_rules",
+      "entries_by_identity", "group_shares", "outbox", "project_groups", "project_shares",
+      "rules_by_identity", "rules_by_share", "share_access_group_mapping", "share_access_map",
+      "share_groups", "share_instances", "share_types", "share_types_by_name", "shares",
+      "shares_by_type"};
+  return names;
+}
+
 void Store::reset(const lmdb::Txn& txn) const {
   for (const auto& [name, dbi] : dbs_->all) dbi.clear(txn);
   if (dbs_->meta) dbs_->meta->del(txn, kLayoutKey);
+  for (const auto& name : retired_database_names()) {
+    if (auto dbi = lmdb::Dbi::try_open(txn, name.c_str())) dbi->remove(txn);
+  }
 }
 
 void Store::stamp(const lmdb::Txn& txn) const {

@@ -166,7 +166,10 @@ class Store {
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;
   // Empties every projection database and removes the stamp (a rebuild follows), in `txn`.
+  // Deletes the databases of earlier layouts too (retired_database_names()), if there.
   void reset(const lmdb::Txn& txn) const;
+  // The databases earlier layouts kept projections in, which this one does not use.
+  static const std::vector<std::string>& retired_database_names();
   // Stamps the projections with kLayoutVersion, in `txn` (once they are complete).
   void stamp(const lmdb::Txn& txn) const;
 

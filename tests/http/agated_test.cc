@@ -153,11 +153,15 @@ TEST_F(AgatedTest, ProjectionsOfAnotherLayoutAreRebuiltFromTheLogAtStart) {
   const std::string group = create_group_and_stop();
   ASSERT_FALSE(group.empty());
   {
-    // Rows this agated cannot read, under another layout's stamp.
+    // Rows this agated cannot read, under another layout's stamp, and databases of the first
+    // layout, as an environment made by it holds them.
     auto env = lmdb::Env::open(data_dir(), {});
     auto txn = lmdb::Txn::begin_write(env);
     lmdb::Dbi::open(txn, "group_data", false).put(txn, "not a row of ours", "garbage");
     lmdb::Dbi::open(txn, "projections_meta", false).put(txn, "layout", "999");
+    for (const auto& name : projections::Store::retired_database_names()) {
+      lmdb::Dbi::open(txn, name.c_str(), true).put(txn, "old", "row");
+    }
     txn.commit();
   }
   {
@@ -171,6 +175,10 @@ TEST_F(AgatedTest, ProjectionsOfAnotherLayoutAreRebuiltFromTheLogAtStart) {
   auto env = lmdb::Env::open(data_dir(), {});
   auto txn = lmdb::Txn::begin_read(env);
   EXPECT_FALSE(lmdb::Dbi::open(txn, "group_data", false).get(txn, "not a row of ours"));
+  for (const auto& name : projections::Store::retired_database_names()) {
+    EXPECT_FALSE(lmdb::Dbi::try_open(txn, name.c_str())) << name << " is still there";
+  }
+  EXPECT_TRUE(lmdb::Dbi::try_open(txn, "log")) << "the event log must stay";
   auto store = projections::Store::try_open(txn);
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->layout_current(txn));
