@@ -69,6 +69,10 @@ Store Store::open(lmdb::Env& env, StoreOptions options) {
     dbs->all.emplace_back(name, lmdb::Dbi::open(txn, name.c_str(), /*create=*/true));
   }
   dbs->meta = lmdb::Dbi::open(txn, kMetaDatabase, /*create=*/true);
+  // Nothing reads them any more; their pages go back to the free list.
+  for (const auto& name : retired_database_names()) {
+    if (auto dbi = lmdb::Dbi::try_open(txn, name.c_str())) dbi->remove(txn);
+  }
   Store store(name_databases(std::move(dbs)),
               std::make_shared<const StoreOptions>(std::move(options)));
   // Empty projections are of any layout: a new environment is stamped with this one.
@@ -1274,9 +1278,6 @@ const std::vector<std::string>& Store::retired_database_names() {
 void Store::reset(const lmdb::Txn& txn) const {
   for (const auto& [name, dbi] : dbs_->all) dbi.clear(txn);
   if (dbs_->meta) dbs_->meta->del(txn, kLayoutKey);
-  for (const auto& name : retired_database_names()) {
-    if (auto dbi = lmdb::Dbi::try_open(txn, name.c_str())) dbi->remove(txn);
-  }
 }
 
 void Store::stamp(const lmdb::Txn& txn) const {

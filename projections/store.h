@@ -103,7 +103,8 @@ struct ShareFilter {
 
 class Store {
  public:
-  // Opens every projection database in `env`, creating the missing ones.
+  // Opens every projection database in `env`, creating the missing ones and deleting those of
+  // earlier layouts (retired_database_names()).
   static Store open(lmdb::Env& env, StoreOptions options);
   // Opens the projection databases that exist, inside `txn` (read-only users such as offline
   // tools; the handles outlive `txn` only if it commits). Returns nullopt if any is missing.
@@ -166,9 +167,9 @@ class Store {
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;
   // Empties every projection database and removes the stamp (a rebuild follows), in `txn`.
-  // Deletes the databases of earlier layouts too (retired_database_names()), if there.
   void reset(const lmdb::Txn& txn) const;
-  // The databases earlier layouts kept projections in, which this one does not use.
+  // The databases earlier layouts kept projections in, which this one does not use; open()
+  // deletes them from the environment.
   static const std::vector<std::string>& retired_database_names();
   // Stamps the projections with kLayoutVersion, in `txn` (once they are complete).
   void stamp(const lmdb::Txn& txn) const;
