@@ -56,6 +56,36 @@ TEST_F(AgatedTest, OpensTheLogSaysWhereAndAnswersHealthz) {
       << server.output();
 }
 
+// The audit queries run on the server's own thread for them, and answer over the socket like
+// any other request.
+TEST_F(AgatedTest, AuditQueriesAreAnsweredFromTheirOwnThread) {
+  ServerProcess server(kAgated, data_dir());
+  const std::vector<std::pair<std::string, std::string>> admin = {
+      {"X-Auth-Token", "admin:admin-project:admin"}, {"X-OpenStack-Manila-API-Version", "2.45"}};
+  const std::vector<std::pair<std::string, std::string>> alice = {
+      {"X-Auth-Token", "alice:project-a"}, {"X-OpenStack-Manila-API-Version", "2.45"}};
+  auto type = http_request(server.port(), bhttp::verb::post, "/v2/types",
+                           R"({"share_type": {"name": "default", "extra_specs":
+                               {"driver_handles_share_servers": "False"}}})",
+                           admin);
+  ASSERT_EQ(type.result_int(), 200) << type.body();
+  auto share = http_request(server.port(), bhttp::verb::post, "/v2/shares",
+                            R"({"share": {"share_proto": "NFS", "size": 1}})", alice);
+  ASSERT_EQ(share.result_int(), 200) << share.body();
+  const std::string id = boost::json::parse(share.body()).at("share").at("id").as_string().c_str();
+  auto allowed = http_request(server.port(), bhttp::verb::post, "/v2/shares/" + id + "/action",
+                              R"({"allow_access": {"access_type": "ip", "access_to": "10.9.9.9"}})",
+                              alice);
+  ASSERT_EQ(allowed.result_int(), 200) << allowed.body();
+  for (int i = 0; i < 3; ++i) {  // more than one, through the same thread
+    auto history = http_request(server.port(), bhttp::verb::get,
+                                "/v2/admin-project/shares/" + id + "/access-history", "", admin);
+    ASSERT_EQ(history.result_int(), 200) << history.body();
+    EXPECT_NE(history.body().find("10.9.9.9"), std::string::npos) << history.body();
+    EXPECT_TRUE(history["x-compute-request-id"].starts_with("req-"));
+  }
+}
+
 TEST_F(AgatedTest, UnknownPathIsManilaNotFound) {
   ServerProcess server(kAgated, data_dir());
   auto res = http_request(server.port(), bhttp::verb::get, "/v3/nothing-here");
