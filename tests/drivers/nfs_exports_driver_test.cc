@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/support/driver_rules.h"
+#include "tests/support/file_driver_sequences.h"
 #include "tests/support/temp_dir.h"
 
 namespace agate::drivers {
@@ -394,69 +395,19 @@ TEST_F(NfsExportsDriverTest, RandomSequencesLeaveTheFileMatchingTheRules) {
                                         {{AccessType::cert, "client.example.com"}, AccessLevel::ro},
                                         {{AccessType::cephx, "bob"}, AccessLevel::rw}};
   const auto fail_reload = dir_.path() / "fail-reload";
-  const auto tmp = file().string() + ".tmp";
   auto o = options();
   o.reload_command = {
       script("reload", "if [ -e '" + fail_reload.string() + "' ]; then echo no >&2; exit 1; fi\n")
           .string()};
-
-  for (const std::uint32_t seed : {1u, 2u, 3u}) {
-    SCOPED_TRACE(seed);
-    std::filesystem::remove(file());
-    std::mt19937 rng(seed);
-    auto driver = make_nfs_exports_driver(o);
-    std::map<std::string, Rules> expected;
-    for (int step = 0; step < 120; ++step) {
-      SCOPED_TRACE(step);
-      const int n = static_cast<int>(rng() % 4);
-      const std::string instance = "inst-" + std::to_string(n);
-      std::vector<AccessRule> rules;
-      for (const auto& rule : pool) {
-        if (rng() % 3 == 0) {
-          rules.push_back({rule.key, rng() % 2 ? AccessLevel::rw : AccessLevel::ro});
-        }
-      }
-      std::shuffle(rules.begin(), rules.end(), rng);
-      const int fault = static_cast<int>(rng() % 10);  // 0: the write fails, 1: the reload
-      if (fault == 0) std::filesystem::create_directory(tmp);
-      if (fault == 1) std::ofstream(fail_reload).close();
-
-      const auto r = driver->update_access(request(instance, "s" + std::to_string(n), rules));
-      EXPECT_EQ(r.call_succeeded, fault > 1) << r.message;
-      // A whole-call failure reports no rule: the refused ones are known from their kind.
-      std::set<events::RuleKey> refused, reported;
-      for (const auto& rule : rules) {
-        if (rule.key.access_type != AccessType::ip) refused.insert(rule.key);
-      }
-      for (const auto& f : r.failures) reported.insert(f.rule);
-      if (r.call_succeeded) {
-        EXPECT_EQ(describe(reported), describe(refused));
-      }
-      if (fault != 0) {  // the file was written
-        Rules written;
-        for (const auto& rule : rules) {
-          if (!refused.contains(rule.key)) written[rule.key] = rule.level;
-        }
-        if (written.empty()) {
-          expected.erase(instance);
-        } else {
-          expected[instance] = written;
-        }
-      }
-      std::filesystem::remove(tmp);
-      std::filesystem::remove(fail_reload);
-      ASSERT_EQ(describe(parse_exports(read(file()))), describe(expected));
-    }
-    // A new driver reads the file back: writing one instance's rules again changes no byte.
-    if (expected.empty()) continue;
-    const auto before = read(file());
-    driver = make_nfs_exports_driver(o);
-    std::vector<AccessRule> again;
-    for (const auto& [key, level] : expected.begin()->second) again.push_back({key, level});
-    const auto& first = expected.begin()->first;
-    ASSERT_TRUE(driver->update_access(request(first, "s" + first.substr(5), again)).call_succeeded);
-    EXPECT_EQ(read(file()), before);
-  }
+  testing::run_file_driver_sequences({
+      .pool = pool,
+      .refuses = [](const AccessRule& rule) { return rule.key.access_type != AccessType::ip; },
+      .make_driver = [&] { return make_nfs_exports_driver(o); },
+      .request = request,
+      .parse = parse_exports,
+      .file = file(),
+      .fail_reload = fail_reload,
+  });
 }
 
 }  // namespace

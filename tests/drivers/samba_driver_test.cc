@@ -12,6 +12,7 @@
 
 #include "drivers/process.h"
 #include "tests/support/driver_rules.h"
+#include "tests/support/file_driver_sequences.h"
 #include "tests/support/temp_dir.h"
 
 namespace agate::drivers {
@@ -480,69 +481,23 @@ TEST_F(SambaDriverTest, RandomSequencesLeaveTheFileMatchingTheRules) {
     }
   };
   const auto fail_reload = dir_.path() / "fail-reload";
-  const auto tmp = file().string() + ".tmp";
   auto o = options(true);
   o.reload_command = {
       script("reload", "if [ -e '" + fail_reload.string() + "' ]; then echo no >&2; exit 1; fi\n")
           .string()};
-
-  for (const std::uint32_t seed : {1u, 2u, 3u}) {
-    SCOPED_TRACE(seed);
-    std::filesystem::remove(file());
-    std::mt19937 rng(seed);
-    auto driver = make_samba_driver(o);
-    std::map<std::string, Rules> expected;
-    for (int step = 0; step < 120; ++step) {
-      SCOPED_TRACE(step);
-      const int n = static_cast<int>(rng() % 4);
-      const std::string instance = "inst-" + std::to_string(n);
-      std::vector<AccessRule> rules;
-      for (const auto& rule : pool) {
-        if (rng() % 3 == 0) {
-          rules.push_back({rule.key, rng() % 2 ? AccessLevel::rw : AccessLevel::ro});
-        }
-      }
-      std::shuffle(rules.begin(), rules.end(), rng);
-      const int fault = static_cast<int>(rng() % 10);  // 0: the write fails, 1: the reload
-      if (fault == 0) std::filesystem::create_directory(tmp);
-      if (fault == 1) std::ofstream(fail_reload).close();
-
-      const auto r = driver->update_access(request(instance, "s" + std::to_string(n), rules));
-      EXPECT_EQ(r.call_succeeded, fault > 1) << r.message;
-      // A whole-call failure reports no rule: the refused ones are known from their kind.
-      std::set<events::RuleKey> refused, reported;
-      for (const auto& rule : rules) {
-        if (samba_refuses(rule)) refused.insert(rule.key);
-      }
-      for (const auto& f : r.failures) reported.insert(f.rule);
-      if (r.call_succeeded) {
-        EXPECT_EQ(describe(reported), describe(refused));
-      }
-      if (fault != 0) {  // the file was written
-        Rules written;
-        for (const auto& rule : rules) {
-          if (!refused.contains(rule.key)) written[rule.key] = rule.level;
-        }
-        if (written.empty()) {
-          expected.erase(instance);
-        } else {
-          expected[instance] = written;
-        }
-      }
-      std::filesystem::remove(tmp);
-      std::filesystem::remove(fail_reload);
-      ASSERT_EQ(describe(parse_fragment(read(file()))), describe(expected));
-    }
-    if (have_testparm()) expect_testparm_accepts(file());
-    if (expected.empty()) continue;
-    const auto before = read(file());
-    driver = make_samba_driver(o);
-    const auto& [first, rules] = *expected.begin();
-    std::vector<AccessRule> again;
-    for (const auto& [key, level] : rules) again.push_back({key, level});
-    ASSERT_TRUE(driver->update_access(request(first, "s" + first.substr(5), again)).call_succeeded);
-    EXPECT_EQ(read(file()), before);
-  }
+  testing::run_file_driver_sequences({
+      .pool = pool,
+      .refuses = samba_refuses,
+      .make_driver = [&] { return make_samba_driver(o); },
+      .request = request,
+      .parse = parse_fragment,
+      .file = file(),
+      .fail_reload = fail_reload,
+      .check_file =
+          [&] {
+            if (have_testparm()) expect_testparm_accepts(file());
+          },
+  });
 }
 
 }  // namespace
