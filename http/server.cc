@@ -30,7 +30,7 @@ class Session;
 // used to close idle connections at shutdown.
 struct Shared {
   Shared(const Services& s, ServerOptions o) : services(s), options(std::move(o)) {}
-  Services services;  // the caller's, with `defer` set to this server's I/O threads
+  Services services;  // the caller's, with `defer` and `slow_reads` set to this server's threads
   ServerOptions options;
   std::mutex mutex;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
@@ -125,11 +125,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void refuse(unsigned status, const std::string& message) {
-    beast::error_code ignored;
-    const auto peer = stream_.socket().remote_endpoint(ignored);
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
     send(refused_request(status, message,
-                         ignored ? std::string("?")
-                                 : peer.address().to_string() + ":" + std::to_string(peer.port())));
+                         ec ? std::string("?")
+                            : peer.address().to_string() + ":" + std::to_string(peer.port())));
   }
 
   void send(Response&& res) {
