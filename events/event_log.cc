@@ -37,8 +37,10 @@ std::optional<EventLog> EventLog::try_open(const lmdb::Txn& txn) {
   return EventLog(*dbi);
 }
 
-Seq EventLog::last(const lmdb::Txn& txn) const {
-  auto cursor = lmdb::Cursor::open(txn, dbi_);
+namespace {
+
+// The sequence number of the last record, through `cursor` (left on it).
+Seq last_through(lmdb::Cursor& cursor) {
   std::string_view key, value;
   if (!cursor.get(key, value, MDB_LAST)) return Seq{0};
   if (key.size() != 8) {
@@ -48,10 +50,17 @@ Seq EventLog::last(const lmdb::Txn& txn) const {
   return Seq{load_be64(key)};
 }
 
-Seq EventLog::append(const lmdb::Txn& txn, std::span<Event> events) const {
-  Seq seq = last(txn);
-  if (events.empty()) return seq;
+}  // namespace
+
+Seq EventLog::last(const lmdb::Txn& txn) const {
   auto cursor = lmdb::Cursor::open(txn, dbi_);
+  return last_through(cursor);
+}
+
+Seq EventLog::append(const lmdb::Txn& txn, std::span<Event> events) const {
+  auto cursor = lmdb::Cursor::open(txn, dbi_);
+  Seq seq = last_through(cursor);
+  if (events.empty()) return seq;
   std::string record;
   for (Event& event : events) {
     seq = seq.next();
