@@ -65,7 +65,7 @@ Response audit_error(const ApiRequest& req, const audit::AuditError& e, std::str
 // responds with what it returns. `req` does not outlive the handler: the scan gets a copy.
 void scan_log(Services& s, const ApiRequest& req, Respond respond,
               std::function<Response(const ApiRequest&)> scan) {
-  auto run = [&s, req = std::make_shared<ApiRequest>(req), respond = std::move(respond),
+  auto run = [req = std::make_shared<ApiRequest>(req), respond = std::move(respond),
               scan = std::move(scan)] {
     try {
       respond(scan(*req));
