@@ -193,8 +193,12 @@ TEST_F(KeystoneAuthTest, ConfiguredServiceTokenIsUsedAsItIs) {
 
 TEST_F(KeystoneAuthTest, UnusableOptionsAreRefused) {
   auto o = options();
-  o.url = "https://keystone.example:5000/v3";
-  EXPECT_THROW(make_keystone_authenticator(o), std::invalid_argument);
+  for (const char* url : {"ftp://keystone.example/v3", "keystone.example:5000/v3", ""}) {
+    o.url = url;
+    EXPECT_THROW(make_keystone_authenticator(o), std::invalid_argument) << url;
+  }
+  o.url = "https://keystone.example:5000/v3";  // the system's CAs
+  EXPECT_NO_THROW(make_keystone_authenticator(o));
   o = options();
   o.password.clear();
   EXPECT_THROW(make_keystone_authenticator(o), std::invalid_argument);
