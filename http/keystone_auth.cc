@@ -6,13 +6,21 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -27,6 +35,7 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using SystemTime = std::chrono::system_clock::time_point;
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -73,6 +82,7 @@ std::optional<SystemTime> parse_expires_at(std::string_view text) {
 }
 
 struct Endpoint {
+  bool tls = false;  // https
   std::string host;
   std::string port;
   std::string base;  // the path of the v3 endpoint, without a trailing slash
@@ -81,19 +91,73 @@ struct Endpoint {
 Endpoint parse_endpoint(const std::string& url) {
   auto u = boost::urls::parse_absolute_uri(url);
   if (!u) throw std::invalid_argument(fmt::format("keystone url \"{}\" is not a URL", url));
-  if (u->scheme() != "http") {
-    throw std::invalid_argument(fmt::format(
-        "keystone url \"{}\": only http:// is supported (put a local TLS proxy in front of an "
-        "https Keystone)",
-        url));
+  if (u->scheme_id() != boost::urls::scheme::http && u->scheme_id() != boost::urls::scheme::https) {
+    throw std::invalid_argument(
+        fmt::format("keystone url \"{}\": the scheme must be https (or http)", url));
   }
   Endpoint e;
+  e.tls = u->scheme_id() == boost::urls::scheme::https;
   e.host = u->host_address();
   if (e.host.empty()) throw std::invalid_argument(fmt::format("keystone url \"{}\": no host", url));
-  e.port = u->has_port() ? std::string(u->port()) : "80";
+  e.port = u->has_port() ? std::string(u->port()) : e.tls ? "443" : "80";
   e.base = u->path();
   while (!e.base.empty() && e.base.back() == '/') e.base.pop_back();
   return e;
+}
+
+bool is_ip_address(const std::string& host) {
+  boost::system::error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+// The TLS settings of every connection to `at`, made once: TLS 1.2 at least, the peer always
+// verified against the system's CAs or, if `ca_file` is not empty, only the certificates in it,
+// and the certificate checked for `at.host`. Returns nullopt for http://. Throws
+// std::invalid_argument if `ca_file` cannot be read or holds no PEM certificate.
+std::optional<ssl::context> make_tls_context(const Endpoint& at, const std::string& ca_file) {
+  if (!at.tls) {
+    if (!ca_file.empty()) {
+      throw std::invalid_argument(fmt::format(
+          "keystone ca_file \"{}\" is set but the url is not https://", ca_file));
+    }
+    return std::nullopt;
+  }
+  std::optional<ssl::context> ctx(std::in_place, ssl::context::tls_client);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
+    throw std::runtime_error("SSL_CTX_set_min_proto_version failed");
+  }
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths();
+  } else {
+    std::ifstream in(ca_file, std::ios::binary);
+    if (!in) {
+      throw std::invalid_argument(fmt::format("keystone ca_file \"{}\" cannot be opened: {}",
+                                              ca_file, std::strerror(errno)));
+    }
+    std::ostringstream pem;
+    if (!(pem << in.rdbuf())) {  // a read error, a directory or an empty file
+      throw std::invalid_argument(
+          fmt::format("keystone ca_file \"{}\" is empty or cannot be read", ca_file));
+    }
+    boost::system::error_code ec;
+    ctx->add_certificate_authority(net::buffer(pem.view()), ec);
+    if (ec) {
+      throw std::invalid_argument(fmt::format(
+          "keystone ca_file \"{}\": not a file of PEM certificates ({})", ca_file, ec.message()));
+    }
+  }
+  ctx->set_verify_mode(ssl::verify_peer);
+  // host_name_verification only says no; the error set here is what the log reports for it.
+  const int mismatch =
+      is_ip_address(at.host) ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH;
+  ctx->set_verify_callback([names = ssl::host_name_verification(at.host), mismatch](
+                               bool preverified, ssl::verify_context& v) {
+    if (names(preverified, v)) return true;
+    if (preverified) X509_STORE_CTX_set_error(v.native_handle(), mismatch);
+    return false;
+  });
+  return ctx;
 }
 
 struct HttpAnswer {
@@ -102,16 +166,26 @@ struct HttpAnswer {
   std::string body;
 };
 
-// One request on a new connection, bounded by `timeout` from start to end. Returns the answer,
-// or what failed.
+// One request on a new connection, over TLS with `tls` (https) or in clear without (http),
+// bounded by `timeout` from start to end, the TLS handshake included. Returns the answer, or what
+// failed.
 // TODO(perf): keep connections to Keystone alive between validations.
 boost::system::result<HttpAnswer, std::string> call(
-    const Endpoint& at, bhttp::verb method, const std::string& target,
+    const Endpoint& at, ssl::context* tls, bhttp::verb method, const std::string& target,
     const std::vector<std::pair<std::string_view, std::string_view>>& headers,
     std::string body, std::chrono::milliseconds timeout) {
   net::io_context ioc;  // declared first: destroyed last, after everything that refers to it
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
+  std::optional<beast::ssl_stream<beast::tcp_stream&>> secure;  // over `stream`, for https
+  if (tls) {
+    secure.emplace(stream, *tls);
+    // Server Name Indication names a host, never an address (RFC 6066, section 3).
+    if (!is_ip_address(at.host) &&
+        SSL_set_tlsext_host_name(secure->native_handle(), at.host.c_str()) != 1) {
+      return std::string("TLS: the host name cannot be sent as SNI");
+    }
+  }
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(4u << 20);
@@ -130,22 +204,41 @@ boost::system::result<HttpAnswer, std::string> call(
   bool done = false;
   auto fail = [&](std::string_view stage, const beast::error_code& ec) {
     failure = fmt::format("{}: {}", stage, ec == beast::error::timeout ? "timed out" : ec.message());
+    if (secure) {
+      // Why the certificate was refused ("unable to get local issuer certificate", "hostname
+      // mismatch"…), which the handshake's error ("certificate verify failed") does not say.
+      const long verified = SSL_get_verify_result(secure->native_handle());
+      if (verified != X509_V_OK) {
+        *failure += fmt::format(": {}", X509_verify_cert_error_string(verified));
+      }
+    }
     ioc.stop();
+  };
+  // Sends the request and reads the answer on `s`, the TCP stream or the TLS stream over it.
+  // The answer is complete by its HTTP framing, so a TLS session is not shut down afterwards (a
+  // body delimited by the end of the connection without TLS close_notify fails: stream_truncated).
+  auto exchange = [&](auto& s) {
+    bhttp::async_write(s, req, [&](beast::error_code ec, std::size_t) {
+      if (ec) return fail("send", ec);
+      bhttp::async_read(s, buffer, parser, [&](beast::error_code ec, std::size_t) {
+        if (ec) return fail("receive", ec);
+        done = true;
+        ioc.stop();
+      });
+    });
   };
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   resolver.async_resolve(at.host, at.port, [&](beast::error_code ec,
                                                const tcp::resolver::results_type& results) {
     if (ec) return fail("resolve", ec);
+    // Bounds everything from here on, the TLS handshake's reads and writes included.
     stream.expires_at(deadline);
     stream.async_connect(results, [&](beast::error_code ec, const tcp::endpoint&) {
       if (ec) return fail("connect", ec);
-      bhttp::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-        if (ec) return fail("send", ec);
-        bhttp::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
-          if (ec) return fail("receive", ec);
-          done = true;
-          ioc.stop();
-        });
+      if (!secure) return exchange(stream);
+      secure->async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+        if (ec) return fail("TLS handshake", ec);
+        exchange(*secure);
       });
     });
   });
@@ -178,6 +271,7 @@ class Keystone final : public KeystoneAuthenticator {
   explicit Keystone(KeystoneOptions options)
       : options_(std::move(options)),
         endpoint_(parse_endpoint(options_.url)),
+        tls_(make_tls_context(endpoint_, options_.ca_file)),
         pool_(std::max(1u, options_.threads)) {
     if (options_.service_token.empty() &&
         (options_.user.empty() || options_.password.empty() || options_.project.empty())) {
@@ -279,6 +373,8 @@ class Keystone final : public KeystoneAuthenticator {
     }
   }
 
+  ssl::context* tls() { return tls_ ? &*tls_ : nullptr; }
+
   AuthResult unavailable(std::string_view what) {
     spdlog::warn("keystone at {}: {}; answering 503", options_.url, what);
     return AuthFailure{503, std::string(kUnavailable)};
@@ -311,7 +407,7 @@ class Keystone final : public KeystoneAuthenticator {
       std::lock_guard lock(mutex_);
       ++stats_.service_logins;
     }
-    auto answer = call(endpoint_, bhttp::verb::post, endpoint_.base + "/auth/tokens", {},
+    auto answer = call(endpoint_, tls(), bhttp::verb::post, endpoint_.base + "/auth/tokens", {},
                        boost::json::serialize(boost::json::object{{"auth", std::move(auth)}}),
                        options_.timeout);
     if (!answer) return unavailable("logging in as the service: " + answer.error()).error();
@@ -351,7 +447,7 @@ class Keystone final : public KeystoneAuthenticator {
         std::lock_guard lock(mutex_);
         ++stats_.validations;
       }
-      auto answer = call(endpoint_, bhttp::verb::get, endpoint_.base + "/auth/tokens",
+      auto answer = call(endpoint_, tls(), bhttp::verb::get, endpoint_.base + "/auth/tokens",
                          {{"X-Auth-Token", *service}, {"X-Subject-Token", token}}, {},
                          options_.timeout);
       if (!answer) return {unavailable("validating a token: " + answer.error()), {}};
@@ -410,6 +506,9 @@ class Keystone final : public KeystoneAuthenticator {
 
   const KeystoneOptions options_;
   const Endpoint endpoint_;
+  // https only. Shared by the validation threads: OpenSSL allows connections to be made from one
+  // context on many threads at once, and nothing changes it after the constructor.
+  std::optional<ssl::context> tls_;
 
   mutable std::mutex mutex_;  // guards everything below but login_mutex_ and pool_
   std::list<Entry> lru_;      // most recently used first

@@ -167,8 +167,9 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     }
     if (auto* ks = (*auth)["keystone"].as_table()) {
       check_keys(*ks, "auth.keystone",
-                 {"url", "user", "password", "user_domain", "project", "project_domain",
-                  "service_token", "timeout_ms", "cache_ttl_s", "cache_size", "threads"});
+                 {"url", "ca_file", "user", "password", "user_domain", "project",
+                  "project_domain", "service_token", "timeout_ms", "cache_ttl_s", "cache_size",
+                  "threads"});
       auto& k = config.keystone;
       auto text = [&](const char* key, std::string& into) {
         if (auto* n = ks->get(key)) into = string_value(*n, fmt::format("auth.keystone.{}", key));
@@ -184,6 +185,7 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
         return v;
       };
       text("url", k.url);
+      text("ca_file", k.ca_file);
       text("user", k.user);
       text("password", k.password);
       text("user_domain", k.user_domain);

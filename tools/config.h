@@ -24,7 +24,9 @@
 //   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
 //                                   # keystone: X-Auth-Token is validated by Keystone
 //   [auth.keystone]                 # used when mode = "keystone"
-//   url = "http://127.0.0.1:5000/v3"
+//   url = "http://127.0.0.1:5000/v3"  # or https://: the certificate is always verified
+//   ca_file = ""                    # https: a PEM file of the CA certificates to trust instead
+//                                   # of the system's (a private CA); read at start-up
 //   user = "agate"                  # the service's credentials (user, password, project,
 //   password = ""                   # with their domains), or service_token instead
 //   user_domain = "Default"
@@ -71,6 +73,7 @@ struct BackendConfig {
 // [auth.keystone]: see http/keystone_auth.h.
 struct KeystoneConfig {
   std::string url = "http://127.0.0.1:5000/v3";
+  std::string ca_file;  // empty: the system's CAs
   std::string user = "agate";
   std::string password;
   std::string user_domain = "Default";

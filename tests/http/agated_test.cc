@@ -13,6 +13,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certificates.h"
 
 namespace agate {
 namespace {
@@ -280,6 +281,43 @@ TEST_F(AgatedTest, KeystoneModeTakesIdentityAndRolesFromKeystoneAndFailsClosed) 
       << down.body();
   EXPECT_EQ(as("tok-member", bhttp::verb::post, group).result_int(), 503);
   EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/healthz").result_int(), 200);
+}
+
+TEST_F(AgatedTest, KeystoneOverHttpsTrustsTheConfiguredCaFile) {
+  testing::TestCa ca("Agate test CA");
+  testing::FakeKeystone keystone(ca.issue_server({}, {"127.0.0.1"}));
+  keystone.add_token("tok-member", "alice-id", "project-a", {"member", "reader"});
+  const auto ca_file = dir_.path() / "ca.pem";
+  std::ofstream(ca_file) << ca.certificate_pem();
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[auth]\nmode = \"keystone\"\n[auth.keystone]\nurl = \""
+                        << keystone.url() << "\"\nca_file = \"" << ca_file.string()
+                        << "\"\npassword = \"" << testing::FakeKeystone::kServicePassword
+                        << "\"\ntimeout_ms = 500\n";
+  ServerProcess server(kAgated, data_dir(), {"--config", config.string()});
+  EXPECT_NE(server.output().find("authentication: keystone at " + keystone.url() +
+                                 " trusting the CAs of " + ca_file.string()),
+            std::string::npos)
+      << server.output();
+  auto res = http_request(server.port(), bhttp::verb::get, "/v2/access-groups", {},
+                          {{"X-Auth-Token", "tok-member"}});
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(keystone.logins(), 1u);
+  EXPECT_EQ(keystone.validations(), 1u);
+}
+
+TEST_F(AgatedTest, KeystoneCaFileThatCannotBeReadIsAConfigurationError) {
+  const auto config = dir_.path() / "agate.toml";
+  const auto missing = dir_.path() / "missing-ca.pem";
+  std::ofstream(config) << "[auth]\nmode = \"keystone\"\n[auth.keystone]\n"
+                        << "url = \"https://127.0.0.1:5000/v3\"\nca_file = \""
+                        << missing.string() << "\"\npassword = \"x\"\n";
+  auto r = testing::run_process(kAgated, {"--config", config.string(), "--data-dir",
+                                          data_dir().string(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("keystone ca_file \"" + missing.string() + "\" cannot be opened"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(AgatedTest, KeystoneModeWithoutCredentialsIsAConfigurationError) {

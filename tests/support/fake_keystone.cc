@@ -4,19 +4,25 @@
 #include <fmt/format.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <openssl/ssl.h>
+#include <optional>
 
 namespace agate::testing {
 
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
 struct FakeKeystone::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  std::optional<ssl::context> tls;  // HTTPS
   std::vector<tcp::socket> held;  // connections never answered (silent mode)
 };
 
@@ -32,7 +38,16 @@ std::string iso(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-FakeKeystone::FakeKeystone() : impl_(std::make_unique<Impl>()) {
+FakeKeystone::FakeKeystone() : impl_(std::make_unique<Impl>()) { start(); }
+
+FakeKeystone::FakeKeystone(const CertificateAndKey& tls) : impl_(std::make_unique<Impl>()) {
+  auto& ctx = impl_->tls.emplace(ssl::context::tls_server);
+  ctx.use_certificate_chain(net::buffer(tls.certificate_pem));
+  ctx.use_private_key(net::buffer(tls.key_pem), ssl::context::pem);
+  start();
+}
+
+void FakeKeystone::start() {
   const tcp::endpoint at{net::ip::make_address("127.0.0.1"), 0};
   impl_->acceptor.open(at.protocol());
   impl_->acceptor.bind(at);
@@ -54,7 +69,11 @@ FakeKeystone::~FakeKeystone() {
   thread_.join();
 }
 
-std::string FakeKeystone::url() const { return fmt::format("http://127.0.0.1:{}/v3", port_); }
+std::string FakeKeystone::url() const { return url("127.0.0.1"); }
+
+std::string FakeKeystone::url(std::string_view host) const {
+  return fmt::format("{}://{}:{}/v3", impl_->tls ? "https" : "http", host, port_);
+}
 
 void FakeKeystone::add_token(const std::string& token, const std::string& user_id,
                              const std::string& project_id, std::vector<std::string> roles,
@@ -93,7 +112,35 @@ std::uint64_t FakeKeystone::logins() const {
   return logins_;
 }
 
+std::uint64_t FakeKeystone::handshakes() const {
+  std::lock_guard lock(mutex_);
+  return handshakes_;
+}
+
+std::string FakeKeystone::last_server_name() const {
+  std::lock_guard lock(mutex_);
+  return last_server_name_;
+}
+
 void FakeKeystone::serve() {
+  // Reads one request from `stream` (the socket, or TLS over it) and answers it.
+  auto respond = [this](auto& stream) {
+    boost::system::error_code ec;
+    boost::beast::flat_buffer buffer;
+    bhttp::request<bhttp::string_body> req;
+    bhttp::read(stream, buffer, req, ec);
+    if (ec) return;
+    const auto a = answer(std::string(req.method_string()), std::string(req.target()),
+                          std::string(req["X-Auth-Token"]), std::string(req["X-Subject-Token"]),
+                          req.body());
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(a.status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    if (!a.subject_token.empty()) res.set("X-Subject-Token", a.subject_token);
+    res.keep_alive(false);
+    res.body() = a.body;
+    res.prepare_payload();
+    bhttp::write(stream, res, ec);
+  };
   while (true) {
     tcp::socket socket(impl_->ioc);
     boost::system::error_code ec;
@@ -109,20 +156,22 @@ void FakeKeystone::serve() {
       impl_->held.push_back(std::move(socket));
       continue;
     }
-    boost::beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> req;
-    bhttp::read(socket, buffer, req, ec);
-    if (ec) continue;
-    const auto a = answer(std::string(req.method_string()), std::string(req.target()),
-                          std::string(req["X-Auth-Token"]), std::string(req["X-Subject-Token"]),
-                          req.body());
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(a.status), 11};
-    res.set(bhttp::field::content_type, "application/json");
-    if (!a.subject_token.empty()) res.set("X-Subject-Token", a.subject_token);
-    res.keep_alive(false);
-    res.body() = a.body;
-    res.prepare_payload();
-    bhttp::write(socket, res, ec);
+    if (!impl_->tls) {
+      respond(socket);
+    } else {
+      boost::beast::ssl_stream<tcp::socket&> stream(socket, *impl_->tls);
+      stream.handshake(ssl::stream_base::server, ec);
+      if (ec) continue;  // the client refused the certificate, or did not speak TLS
+      {
+        std::lock_guard lock(mutex_);
+        ++handshakes_;
+        const char* name = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+        last_server_name_ = name ? name : "";
+      }
+      // The answer's length is in its header: no TLS close_notify, which would wait for the
+      // client's.
+      respond(stream);
+    }
     socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 }

@@ -4,7 +4,8 @@
 // authentication: POST /v3/auth/tokens (password login of the service, 201 with
 // X-Subject-Token) and GET /v3/auth/tokens (validation of X-Subject-Token, authenticated by a
 // service token in X-Auth-Token: 200, 404 for an unknown or expired token, 401 for a bad service
-// token), with Keystone's bodies reduced to what a validator reads.
+// token), with Keystone's bodies reduced to what a validator reads. It speaks plain HTTP, or
+// HTTPS with a certificate given to it (see test_certificates.h); one connection at a time.
 
 #include <chrono>
 #include <cstdint>
@@ -12,8 +13,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "tests/support/test_certificates.h"
 
 namespace agate::testing {
 
@@ -24,13 +28,17 @@ class FakeKeystone {
   static constexpr const char* kServiceUser = "agate";
   static constexpr const char* kServicePassword = "agate-secret";
 
-  FakeKeystone();
+  FakeKeystone();  // plain HTTP
+  // HTTPS only, with this certificate (followed by any intermediate CAs) and key: every
+  // connection must complete a TLS handshake before it is read.
+  explicit FakeKeystone(const CertificateAndKey& tls);
   ~FakeKeystone();
   FakeKeystone(const FakeKeystone&) = delete;
   FakeKeystone& operator=(const FakeKeystone&) = delete;
 
   unsigned short port() const { return port_; }
-  std::string url() const;  // http://127.0.0.1:<port>/v3
+  std::string url() const;  // http://127.0.0.1:<port>/v3, or https://
+  std::string url(std::string_view host) const;  // the same with another host, e.g. localhost
 
   // A user token valid for `life`, scoped to `project_id` (none if empty), with `roles`.
   void add_token(const std::string& token, const std::string& user_id,
@@ -41,11 +49,16 @@ class FakeKeystone {
   void set_service_token_life(std::chrono::seconds life);
   // Every service token issued so far is refused from now on.
   void revoke_service_tokens();
-  // While set, connections are accepted and never answered.
+  // While set, connections are accepted and never answered (over HTTPS: nor is the TLS
+  // handshake).
   void set_silent(bool silent);
 
   std::uint64_t validations() const;
   std::uint64_t logins() const;
+  // HTTPS: the TLS handshakes completed, and the server name (SNI) the last one was given ("" if
+  // none).
+  std::uint64_t handshakes() const;
+  std::string last_server_name() const;
 
  private:
   struct Token {
@@ -58,6 +71,7 @@ class FakeKeystone {
     std::string subject_token;
     std::string body;
   };
+  void start();
   void serve();
   Answer answer(const std::string& method, const std::string& target,
                 const std::string& auth_token, const std::string& subject_token,
@@ -72,7 +86,8 @@ class FakeKeystone {
   std::chrono::seconds service_life_{3600};
   bool silent_ = false;
   bool stopping_ = false;
-  std::uint64_t validations_ = 0, logins_ = 0, issued_ = 0;
+  std::uint64_t validations_ = 0, logins_ = 0, issued_ = 0, handshakes_ = 0;
+  std::string last_server_name_;
   std::thread thread_;
 };
 

@@ -93,7 +93,8 @@ TEST_F(ConfigFileTest, ReadsKeystone) {
 [auth]
 mode = "keystone"
 [auth.keystone]
-url = "http://10.0.0.5:5000/v3"
+url = "https://10.0.0.5:5000/v3"
+ca_file = "/etc/agate/keystone-ca.pem"
 user = "agate-svc"
 password = "s3cret"
 user_domain = "svc"
@@ -106,7 +107,8 @@ cache_size = 5
 threads = 3
 )");
   EXPECT_EQ(c.auth_mode, "keystone");
-  EXPECT_EQ(c.keystone.url, "http://10.0.0.5:5000/v3");
+  EXPECT_EQ(c.keystone.url, "https://10.0.0.5:5000/v3");
+  EXPECT_EQ(c.keystone.ca_file, "/etc/agate/keystone-ca.pem");
   EXPECT_EQ(c.keystone.user, "agate-svc");
   EXPECT_EQ(c.keystone.password, "s3cret");
   EXPECT_EQ(c.keystone.user_domain, "svc");
@@ -153,6 +155,8 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
   EXPECT_EQ(error_of("[auth.keystone]\ntimeout_ms = 0\n"),
             "auth.keystone.timeout_ms: expected an integer from 1 to 600000");
   EXPECT_EQ(error_of("[auth.keystone]\npasword = \"x\"\n"), "unknown key [auth.keystone] pasword");
+  EXPECT_EQ(error_of("[auth.keystone]\nca_file = true\n"),
+            "auth.keystone.ca_file: expected a string");
   EXPECT_EQ(error_of("[backends.a]\ndefault = true\n[backends.b]\ndefault = true\n"),
             "backends: both a and b are marked default");
   EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);

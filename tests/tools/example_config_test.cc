@@ -23,6 +23,7 @@ TEST(ExampleConfig, LoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.storage.durability, defaults.storage.durability);
   EXPECT_EQ(loaded.auth_mode, defaults.auth_mode);
   EXPECT_EQ(loaded.keystone.url, defaults.keystone.url);
+  EXPECT_EQ(loaded.keystone.ca_file, defaults.keystone.ca_file);
   EXPECT_EQ(loaded.keystone.user, defaults.keystone.user);
   EXPECT_EQ(loaded.keystone.password, defaults.keystone.password);
   EXPECT_EQ(loaded.keystone.user_domain, defaults.keystone.user_domain);

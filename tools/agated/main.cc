@@ -166,6 +166,7 @@ int main(int argc, char** argv) {
       const auto& k = config.keystone;
       agate::http::KeystoneOptions o;
       o.url = k.url;
+      o.ca_file = k.ca_file;
       o.user = k.user;
       o.password = k.password;
       o.user_domain = k.user_domain;
@@ -181,7 +182,8 @@ int main(int argc, char** argv) {
       } catch (const std::invalid_argument& e) {
         throw ConfigError(e.what());
       }
-      spdlog::info("authentication: keystone at {} (cache {} tokens for {}s at most)", k.url,
+      spdlog::info("authentication: keystone at {}{} (cache {} tokens for {}s at most)", k.url,
+                   k.ca_file.empty() ? "" : fmt::format(" trusting the CAs of {}", k.ca_file),
                    k.cache_size, k.cache_ttl_s);
     } else {
       auth = agate::http::make_noauth_authenticator();
