@@ -256,8 +256,11 @@ void Server::stop() {
       std::lock_guard lock(impl->shared->mutex);
       impl->shared->draining = true;
       idle = impl->shared->live == 0;
-      impl->shared->on_drained = [impl] {
-        net::post(impl->acceptor.get_executor(), [impl] { impl->drain_timer.cancel(); });
+      // Weak: the server's state keeps this callback, which must not keep the state alive.
+      impl->shared->on_drained = [weak = std::weak_ptr<Impl>(impl)] {
+        if (auto impl = weak.lock()) {
+          net::post(impl->acceptor.get_executor(), [impl] { impl->drain_timer.cancel(); });
+        }
       };
       for (const auto& weak : impl->shared->sessions) {
         if (auto s = weak.lock()) sessions.push_back(std::move(s));
