@@ -67,6 +67,22 @@ class LogCapture {
   std::shared_ptr<spdlog::logger> previous_;
 };
 
+// Gives `keystone` a member (alice, asked for asynchronously) and an administrator (root,
+// synchronously), and checks who `auth` says they are.
+void expect_alice_and_root(FakeKeystone& keystone, Authenticator& auth) {
+  keystone.add_token("tok-alice", "alice-id", "project-a", {"member", "reader"});
+  keystone.add_token("tok-root", "root-id", "admin-project", {"admin", "member", "reader"});
+  auto alice = async(auth, "tok-alice");
+  ASSERT_TRUE(alice) << alice.error().message;
+  EXPECT_EQ(alice->user_id, "alice-id");
+  EXPECT_EQ(alice->project_id, "project-a");
+  EXPECT_EQ(alice->roles, (std::vector<std::string>{"member", "reader"}));
+  EXPECT_FALSE(alice->is_admin);
+  auto root = auth.authenticate("tok-root");
+  ASSERT_TRUE(root);
+  EXPECT_TRUE(root->is_admin);
+}
+
 class KeystoneAuthTest : public ::testing::Test {
  protected:
   KeystoneOptions options() const { return service_options(keystone_.url()); }
@@ -75,18 +91,8 @@ class KeystoneAuthTest : public ::testing::Test {
 };
 
 TEST_F(KeystoneAuthTest, ValidTokenGivesUserProjectAndRoles) {
-  keystone_.add_token("tok-alice", "alice-id", "project-a", {"member", "reader"});
-  keystone_.add_token("tok-root", "root-id", "admin-project", {"admin", "member", "reader"});
   auto auth = make_keystone_authenticator(options());
-  auto alice = async(*auth, "tok-alice");
-  ASSERT_TRUE(alice) << alice.error().message;
-  EXPECT_EQ(alice->user_id, "alice-id");
-  EXPECT_EQ(alice->project_id, "project-a");
-  EXPECT_EQ(alice->roles, (std::vector<std::string>{"member", "reader"}));
-  EXPECT_FALSE(alice->is_admin);
-  auto root = auth->authenticate("tok-root");
-  ASSERT_TRUE(root);
-  EXPECT_TRUE(root->is_admin);
+  expect_alice_and_root(keystone_, *auth);
   EXPECT_EQ(keystone_.logins(), 1u);  // the service logged in once for both
 }
 
@@ -285,18 +291,8 @@ class KeystoneTlsTest : public ::testing::Test {
 
 TEST_F(KeystoneTlsTest, HttpsWithThePrivateCaValidatesAsHttpDoes) {
   FakeKeystone keystone(ca_.issue_server({"localhost"}, {"127.0.0.1"}));
-  keystone.add_token("tok-alice", "alice-id", "project-a", {"member", "reader"});
-  keystone.add_token("tok-root", "root-id", "admin-project", {"admin", "member", "reader"});
   auto auth = make_keystone_authenticator(options(keystone));
-  auto alice = async(*auth, "tok-alice");
-  ASSERT_TRUE(alice) << alice.error().message;
-  EXPECT_EQ(alice->user_id, "alice-id");
-  EXPECT_EQ(alice->project_id, "project-a");
-  EXPECT_EQ(alice->roles, (std::vector<std::string>{"member", "reader"}));
-  EXPECT_FALSE(alice->is_admin);
-  auto root = auth->authenticate("tok-root");
-  ASSERT_TRUE(root);
-  EXPECT_TRUE(root->is_admin);
+  expect_alice_and_root(keystone, *auth);
   auto nope = async(*auth, "nope");
   ASSERT_FALSE(nope);
   EXPECT_EQ(nope.error().status, 401u);
@@ -345,23 +341,20 @@ TEST_F(KeystoneTlsTest, WithoutCaFileOnlyTheSystemsCasAreTrusted) {
 }
 
 TEST_F(KeystoneTlsTest, CertificateForAnotherHostIsRefused) {
-  {
-    FakeKeystone keystone(ca_.issue_server({"localhost"}, {}));
+  struct Case {
+    std::vector<std::string> names, addresses;  // what the certificate is for
+    std::string url_host, why;
+  };
+  for (const auto& c : std::vector<Case>{{{"localhost"}, {}, "127.0.0.1", "IP address mismatch"},
+                                         {{}, {"127.0.0.1"}, "localhost", "hostname mismatch"}}) {
+    SCOPED_TRACE(c.url_host);
+    FakeKeystone keystone(ca_.issue_server(c.names, c.addresses));
     keystone.add_token("tok", "u", "p", {"member"});
     LogCapture log;
-    auto auth = make_keystone_authenticator(options(keystone, "127.0.0.1"));
+    auto auth = make_keystone_authenticator(options(keystone, c.url_host));
     expect_refused_before_anything_is_sent(*auth, keystone);
     expect_logged(log, "TLS handshake: certificate verify failed");
-    expect_logged(log, "IP address mismatch");
-  }
-  {
-    FakeKeystone keystone(ca_.issue_server({}, {"127.0.0.1"}));
-    keystone.add_token("tok", "u", "p", {"member"});
-    LogCapture log;
-    auto auth = make_keystone_authenticator(options(keystone, "localhost"));
-    expect_refused_before_anything_is_sent(*auth, keystone);
-    expect_logged(log, "TLS handshake: certificate verify failed");
-    expect_logged(log, "hostname mismatch");
+    expect_logged(log, c.why);
   }
 }
 
