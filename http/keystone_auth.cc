@@ -83,8 +83,9 @@ std::optional<SystemTime> parse_expires_at(std::string_view text) {
 
 struct Endpoint {
   bool tls = false;  // https
-  std::string host;
+  std::string host;  // a name, or an address without brackets
   std::string port;
+  std::string host_header;  // host:port as the Host header has it ([address]:port for IPv6)
   std::string base;  // the path of the v3 endpoint, without a trailing slash
 };
 
@@ -100,6 +101,8 @@ Endpoint parse_endpoint(const std::string& url) {
   e.host = u->host_address();
   if (e.host.empty()) throw std::invalid_argument(fmt::format("keystone url \"{}\": no host", url));
   e.port = u->has_port() ? std::string(u->port()) : e.tls ? "443" : "80";
+  e.host_header = (u->host_type() == boost::urls::host_type::ipv6 ? "[" + e.host + "]" : e.host) +
+                  ":" + e.port;
   e.base = u->path();
   while (!e.base.empty() && e.base.back() == '/') e.base.pop_back();
   return e;
@@ -190,7 +193,7 @@ boost::system::result<HttpAnswer, std::string> call(
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(4u << 20);
   bhttp::request<bhttp::string_body> req{method, target, 11};
-  req.set(bhttp::field::host, at.host + ":" + at.port);
+  req.set(bhttp::field::host, at.host_header);
   req.set(bhttp::field::user_agent, "agated");
   req.set(bhttp::field::accept, "application/json");
   for (const auto& [name, value] : headers) req.set(name, value);

@@ -96,6 +96,27 @@ TEST_F(KeystoneAuthTest, ValidTokenGivesUserProjectAndRoles) {
   EXPECT_EQ(keystone_.logins(), 1u);  // the service logged in once for both
 }
 
+// An IPv6 URL: the address is written in brackets in the Host header, as HTTP wants it.
+TEST(KeystoneAuth, AnIpv6UrlIsReachedWithItsAddressInBracketsInTheHostHeader) {
+  std::unique_ptr<FakeKeystone> listening;
+  try {
+    listening = std::make_unique<FakeKeystone>("::1");
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+  }
+  FakeKeystone& keystone = *listening;
+  ASSERT_TRUE(keystone.url().starts_with("http://[::1]:")) << keystone.url();
+  auto auth = make_keystone_authenticator(service_options(keystone.url()));
+  expect_alice_and_root(keystone, *auth);
+  EXPECT_EQ(keystone.last_host(), "[::1]:" + std::to_string(keystone.port()));
+}
+
+TEST_F(KeystoneAuthTest, TheHostHeaderNamesTheUrlsHostAndPort) {
+  auto auth = make_keystone_authenticator(options());
+  expect_alice_and_root(keystone_, *auth);
+  EXPECT_EQ(keystone_.last_host(), "127.0.0.1:" + std::to_string(keystone_.port()));
+}
+
 TEST_F(KeystoneAuthTest, UnknownMissingOrUnscopedTokenIsUnauthorized) {
   keystone_.add_token("tok-domain", "dom-id", "", {"admin"});
   auto auth = make_keystone_authenticator(options());

@@ -40,6 +40,11 @@ std::string iso(std::chrono::system_clock::time_point t) {
 
 FakeKeystone::FakeKeystone() : impl_(std::make_unique<Impl>()) { start(); }
 
+FakeKeystone::FakeKeystone(std::string_view address)
+    : impl_(std::make_unique<Impl>()), address_(address) {
+  start();
+}
+
 FakeKeystone::FakeKeystone(const CertificateAndKey& tls) : impl_(std::make_unique<Impl>()) {
   auto& ctx = impl_->tls.emplace(ssl::context::tls_server);
   ctx.use_certificate_chain(net::buffer(tls.certificate_pem));
@@ -48,7 +53,7 @@ FakeKeystone::FakeKeystone(const CertificateAndKey& tls) : impl_(std::make_uniqu
 }
 
 void FakeKeystone::start() {
-  const tcp::endpoint at{net::ip::make_address("127.0.0.1"), 0};
+  const tcp::endpoint at{net::ip::make_address(address_), 0};
   impl_->acceptor.open(at.protocol());
   impl_->acceptor.bind(at);
   impl_->acceptor.listen();
@@ -65,11 +70,13 @@ FakeKeystone::~FakeKeystone() {
   boost::system::error_code ignored;
   net::io_context ioc;
   tcp::socket poke(ioc);
-  poke.connect({net::ip::make_address("127.0.0.1"), port_}, ignored);
+  poke.connect({net::ip::make_address(address_), port_}, ignored);
   thread_.join();
 }
 
-std::string FakeKeystone::url() const { return url("127.0.0.1"); }
+std::string FakeKeystone::url() const {
+  return url(address_.find(':') == std::string::npos ? address_ : "[" + address_ + "]");
+}
 
 std::string FakeKeystone::url(std::string_view host) const {
   return fmt::format("{}://{}:{}/v3", impl_->tls ? "https" : "http", host, port_);
@@ -122,6 +129,11 @@ std::string FakeKeystone::last_server_name() const {
   return last_server_name_;
 }
 
+std::string FakeKeystone::last_host() const {
+  std::lock_guard lock(mutex_);
+  return last_host_;
+}
+
 void FakeKeystone::serve() {
   // Reads one request from `stream` (the socket, or TLS over it) and answers it.
   auto respond = [this](auto& stream) {
@@ -130,6 +142,10 @@ void FakeKeystone::serve() {
     bhttp::request<bhttp::string_body> req;
     bhttp::read(stream, buffer, req, ec);
     if (ec) return;
+    {
+      std::lock_guard lock(mutex_);
+      last_host_ = std::string(req[bhttp::field::host]);
+    }
     const auto a = answer(std::string(req.method_string()), std::string(req.target()),
                           std::string(req["X-Auth-Token"]), std::string(req["X-Subject-Token"]),
                           req.body());

@@ -28,7 +28,9 @@ class FakeKeystone {
   static constexpr const char* kServiceUser = "agate";
   static constexpr const char* kServicePassword = "agate-secret";
 
-  FakeKeystone();  // plain HTTP
+  FakeKeystone();  // plain HTTP on 127.0.0.1
+  // Plain HTTP on another loopback address, such as "::1".
+  explicit FakeKeystone(std::string_view address);
   // HTTPS only, with this certificate (followed by any intermediate CAs) and key: every
   // connection must complete a TLS handshake before it is read.
   explicit FakeKeystone(const CertificateAndKey& tls);
@@ -37,7 +39,7 @@ class FakeKeystone {
   FakeKeystone& operator=(const FakeKeystone&) = delete;
 
   unsigned short port() const { return port_; }
-  std::string url() const;  // http://127.0.0.1:<port>/v3, or https://
+  std::string url() const;  // http://127.0.0.1:<port>/v3 (or its address), or https://
   std::string url(std::string_view host) const;  // the same with another host, e.g. localhost
 
   // A user token valid for `life`, scoped to `project_id` (none if empty), with `roles`.
@@ -59,6 +61,8 @@ class FakeKeystone {
   // none).
   std::uint64_t handshakes() const;
   std::string last_server_name() const;
+  // The Host header of the last request read.
+  std::string last_host() const;
 
  private:
   struct Token {
@@ -88,6 +92,8 @@ class FakeKeystone {
   bool stopping_ = false;
   std::uint64_t validations_ = 0, logins_ = 0, issued_ = 0, handshakes_ = 0;
   std::string last_server_name_;
+  std::string last_host_;
+  std::string address_ = "127.0.0.1";
   std::thread thread_;
 };
 
