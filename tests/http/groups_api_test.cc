@@ -326,7 +326,8 @@ TEST_F(GroupsApiTest, AWritesResponseIsBuiltWhereDeferRunsIt) {
   http::handle_request(services, req, [&](http::Response res) { answer = std::move(res); });
   {
     std::unique_lock lock(mutex);
-    ASSERT_TRUE(handed.wait_for(lock, std::chrono::seconds(10), [&] { return deferred.size() == 2; }));
+    ASSERT_TRUE(
+        handed.wait_for(lock, std::chrono::seconds(10), [&] { return deferred.size() == 2; }));
     rest = std::move(deferred.back());
   }
   EXPECT_FALSE(answer);

@@ -98,7 +98,8 @@ inline void run_file_driver_sequences(const FileDriverSequences& s) {
     const auto& [first, kept] = *expected.begin();
     std::vector<drivers::AccessRule> again;
     for (const auto& [key, level] : kept) again.push_back({key, level});
-    ASSERT_TRUE(driver->update_access(s.request(first, "s" + first.substr(5), again)).call_succeeded);
+    ASSERT_TRUE(
+        driver->update_access(s.request(first, "s" + first.substr(5), again)).call_succeeded);
     EXPECT_EQ(read_text(s.file), before);
   }
 }
