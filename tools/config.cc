@@ -114,8 +114,8 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
   }
 
   if (auto* server = root["server"].as_table()) {
-    check_keys(*server, "server", {"listen", "threads", "body_limit", "read_timeout", "write_timeout",
-                                   "read_cache"});
+    check_keys(*server, "server",
+               {"listen", "threads", "body_limit", "read_timeout", "write_timeout", "read_cache"});
     if (auto* n = server->get("listen")) parse_listen(string_value(*n, "server.listen"), config);
     if (auto* n = server->get("threads")) {
       auto t = n->value<std::int64_t>();
