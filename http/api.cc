@@ -372,11 +372,7 @@ void submit(Services& services, const ApiRequest& req, engine::Command command,
             respond(error_response(*reply_to, 500, kServerError));
           }
         };
-        if (defer) {
-          defer(std::move(answer));
-        } else {
-          answer();
-        }
+        run_on(defer, std::move(answer));
       });
 }
 

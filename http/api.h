@@ -35,6 +35,18 @@ inline constexpr engine::ApiVersion kMaxVersion{2, 45};
 std::string to_string(engine::ApiVersion v);
 
 // What request handlers use. Owned by the caller; must outlive every request.
+// Where a piece of work runs: it is handed `work` and runs it there, now or later.
+using Runner = std::function<void(std::function<void()> work)>;
+
+// Runs `work` through `where`, or right here if `where` is empty.
+inline void run_on(const Runner& where, std::function<void()> work) {
+  if (where) {
+    where(std::move(work));
+  } else {
+    work();
+  }
+}
+
 struct Services {
   lmdb::Env& env;
   const events::EventLog& log;
@@ -53,11 +65,11 @@ struct Services {
   // reading the projections, and sent) somewhere other than the writer's thread, which would
   // otherwise do it before starting its next transaction. The server sets it to post to its
   // I/O threads. Empty: on the writer's thread.
-  std::function<void(std::function<void()>)> defer = {};
+  Runner defer = {};
   // Runs the reads that scan the event log (the audit queries, up to about a second on a large
   // log) away from the I/O threads, which would serve nothing else meanwhile. The server gives
   // them a thread of their own. Empty: on the thread that received the request.
-  std::function<void(std::function<void()>)> slow_reads = {};
+  Runner slow_reads = {};
 };
 
 // A request after routing, authentication and version negotiation.

@@ -74,11 +74,7 @@ void scan_log(Services& s, const ApiRequest& req, Respond respond,
       respond(error_response(*req, 500, kServerError));
     }
   };
-  if (s.slow_reads) {
-    s.slow_reads(std::move(run));
-  } else {
-    run();
-  }
+  run_on(s.slow_reads, std::move(run));
 }
 
 void effective_access_at(Services& s, const ApiRequest& req, Respond respond) {
