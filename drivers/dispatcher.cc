@@ -127,15 +127,14 @@ void Dispatcher::work() {
 }
 
 void Dispatcher::finish(const std::string& instance_id, bool recorded) {
-  {
-    std::lock_guard lock(mutex_);
-    in_flight_.erase(instance_id);
-    flight_generation_.fetch_add(1, std::memory_order_release);
-    if (again_.erase(instance_id)) enqueue_locked(instance_id, false);
-    if (recorded) --records_pending_;
-  }
+  // Notified under the lock: once stop() has seen the last record done it may return and the
+  // Dispatcher be destroyed, so nothing of it may be touched after the mutex is released.
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(instance_id);
+  flight_generation_.fetch_add(1, std::memory_order_release);
+  if (again_.erase(instance_id)) enqueue_locked(instance_id, false);
   wake_.notify_one();
-  if (recorded) records_done_.notify_all();
+  if (recorded && --records_pending_ == 0) records_done_.notify_all();
 }
 
 bool Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {

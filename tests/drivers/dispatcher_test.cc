@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "drivers/fake_driver.h"
@@ -19,7 +20,9 @@ class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fake_ = make_fake_driver();
+    // The writer's thread calls this while the test's thread starts and drops dispatchers.
     h_.set_commit_listener([this](const std::vector<projections::OutboxEntry>& dirty) {
+      std::lock_guard lock(dispatcher_mutex_);
       if (dispatcher_) dispatcher_->notify(dirty);
     });
     h_.create_type("default");
@@ -27,14 +30,21 @@ class DispatcherTest : public ::testing::Test {
   void TearDown() override { stop(); }
 
   void start() {
-    dispatcher_ = std::make_unique<Dispatcher>(
+    auto d = std::make_unique<Dispatcher>(
         h_.env(), h_.store(), h_.writer(),
         std::map<std::string, std::shared_ptr<Driver>>{{"nfs1", fake_}}, DispatcherOptions{4});
-    dispatcher_->start();
+    d->start();
+    std::lock_guard lock(dispatcher_mutex_);
+    dispatcher_ = std::move(d);
   }
+  // Stops the dispatcher and destroys it at once, as an owner may.
   void stop() {
-    if (dispatcher_) dispatcher_->stop();
-    dispatcher_.reset();
+    std::unique_ptr<Dispatcher> d;
+    {
+      std::lock_guard lock(dispatcher_mutex_);
+      d = std::move(dispatcher_);
+    }
+    if (d) d->stop();
   }
 
   // Waits until no instance is waiting for its back end.
@@ -68,6 +78,7 @@ class DispatcherTest : public ::testing::Test {
 
   EngineHarness h_;
   std::shared_ptr<FakeDriver> fake_;
+  std::mutex dispatcher_mutex_;  // guards dispatcher_ (not the Dispatcher)
   std::unique_ptr<Dispatcher> dispatcher_;
   engine::Context alice_ = EngineHarness::member("project-a");
 };
@@ -221,6 +232,49 @@ TEST_F(DispatcherTest, AResumedFullSyncRemovesWhatAnInterruptedCallLeft) {
   settle();
   EXPECT_TRUE(exported(s).empty());
   EXPECT_EQ(status(s), "active");
+}
+
+// stop() returns only once no other thread will touch the Dispatcher again: the owner may
+// destroy it at once, here while the writer is still recording the outcomes of the last calls
+// (a use after free of its condition variables before; ThreadSanitizer's build shows it).
+TEST_F(DispatcherTest, DestroyedRightAfterStopWhileOutcomesAreBeingRecorded) {
+  const auto group = h_.create_group(alice_, "many", "ip");
+  std::vector<std::string> shares;
+  for (int i = 0; i < 16; ++i) {
+    shares.push_back(h_.create_share(alice_, "default", "s" + std::to_string(i)));
+    h_.attach(alice_, shares.back(), group);
+  }
+  for (int round = 0; round < 25; ++round) {
+    start();
+    h_.add_entry(alice_, group, "10.2." + std::to_string(round) + ".0/24");
+    // Give the workers a moment to call the back end, so that some outcomes are in the writer's
+    // queue when stop() is called.
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * (round % 5)));
+    stop();
+  }
+  start();
+  settle();
+  for (const auto& s : shares) {
+    EXPECT_EQ(exported(s).size(), 25u) << s;
+    EXPECT_EQ(status(s), "active") << s;
+  }
+  EXPECT_EQ(h_.digest(), h_.rebuild_digest());
+}
+
+// The writer may be stopped first: the outcomes submitted then are refused at once (not lost
+// in a queue nobody reads), stop() still returns, and the instances stay in the outbox.
+TEST_F(DispatcherTest, StopsWhenTheWriterWasStoppedFirst) {
+  FakeOptions slow;
+  slow.delay = std::chrono::milliseconds(50);
+  fake_->set_options(slow);
+  start();
+  const auto s = h_.create_share(alice_);
+  h_.allow(alice_, s, "ip", "10.0.0.0/24");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the call is under way
+  h_.writer().stop();
+  stop();
+  auto txn = lmdb::Txn::begin_read(h_.env());
+  EXPECT_EQ(h_.store().outbox(txn).size(), 1u);
 }
 
 }  // namespace
