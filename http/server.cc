@@ -26,23 +26,51 @@ namespace {
 
 class Session;
 
-// What sessions share with the server: the handler's services, the options, and the registry
-// used to close idle connections at shutdown.
+// An io_context whose services can be shut down before it is destroyed.
+class IoContext : public net::io_context {
+ public:
+  using net::io_context::io_context;
+  // Abandons every operation and destroys every handler, queued or pending (as destruction
+  // would), but keeps the services: the sockets and timers still owned elsewhere may then be
+  // destroyed safely, on any thread, until the io_context itself goes. Idempotent.
+  void shut_down() { shutdown(); }
+};
+
+// What sessions share with the server: the handler's services, the options, the registry used
+// to close idle connections at shutdown, and the io_context itself.
+//
+// Lifetime: sessions and the server both own this. A session may outlive the server, held by
+// another thread that has its request (the writer, a Keystone validation); its socket must then
+// still be destroyed before its io_context, so the io_context lives here, until the last of
+// them goes. Once the server is gone (`serving` false) nothing more is posted to it.
 struct Shared {
-  Shared(const Services& s, ServerOptions o) : services(s), options(std::move(o)) {}
+  Shared(const Services& s, ServerOptions o)
+      : services(s), options(std::move(o)), ioc(static_cast<int>(std::max(1u, options.threads))) {}
   Services services;  // the caller's, with `defer` and `slow_reads` set to this server's threads
   ServerOptions options;
-  std::mutex mutex;
+  IoContext ioc;
+  std::mutex mutex;  // guards what follows; held while posting work from other threads
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   bool draining = false;
+  bool serving = true;                  // false once ~Server has begun
   std::size_t live = 0;                 // sessions not yet destroyed
   std::function<void()> on_drained;     // called once draining and no session is left
+
+  // Posts `f` to the I/O threads unless the server is gone; returns whether it did. For work
+  // coming from other threads, which may come after ~Server.
+  template <class Executor, class F>
+  bool post_if_serving(const Executor& where, F&& f) {
+    std::lock_guard lock(mutex);
+    if (!serving) return false;
+    net::post(where, std::forward<F>(f));
+    return true;
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+      : shared_(std::move(shared)), stream_(std::move(socket)) {
     std::lock_guard lock(shared_->mutex);
     ++shared_->live;
   }
@@ -116,9 +144,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // The read deadline was for the request: the time to answer it (a queued write, an audit
     // scan) is not the client's, and the response gets its own deadline in send().
     stream_.expires_never();
-    // The answer may come from another thread (the writer's): back to this session's strand.
+    // The answer may come from another thread (the writer's, Keystone's): back to this
+    // session's strand, unless the server is gone by then (the answer is then dropped).
     handle_request(shared_->services, request_, [self = shared_from_this()](Response res) {
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+      auto& shared = *self->shared_;
+      shared.post_if_serving(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
         self->send(std::move(res));
       });
     });
@@ -154,8 +184,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  // Declared first, destroyed last: the io_context the stream belongs to lives in Shared.
   std::shared_ptr<Shared> shared_;
+  beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Request request_;
@@ -168,19 +199,25 @@ class Session : public std::enable_shared_from_this<Session> {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(Services& services, ServerOptions o)
       : shared(std::make_shared<Shared>(services, std::move(o))),
-        ioc(static_cast<int>(std::max(1u, shared->options.threads))),
+        ioc(shared->ioc),
         acceptor(net::make_strand(ioc)),
         drain_timer(ioc) {
-    // Responses to writes are built on the I/O threads, not on the writer's.
+    // Responses to writes are built on the I/O threads, not on the writer's. Held weakly: the
+    // services (and so this runner) live in Shared.
     if (!shared->services.defer) {
-      shared->services.defer = [ioc = &ioc](std::function<void()> f) {
-        net::post(*ioc, std::move(f));
+      shared->services.defer = [weak = std::weak_ptr<Shared>(shared)](std::function<void()> f) {
+        if (auto s = weak.lock()) s->post_if_serving(s->ioc.get_executor(), std::move(f));
       };
     }
-    // Audit queries scan the log on a thread of their own, one at a time.
+  }
+
+  // Called once the Impl is owned by a shared_ptr, before anything is accepted.
+  void wire() {
+    // Audit queries scan the log on a thread of their own, one at a time. They are handed over
+    // on the I/O threads, which run only while the server exists.
     if (!shared->services.slow_reads) {
-      shared->services.slow_reads = [pool = &slow_reads](std::function<void()> f) {
-        net::post(*pool, std::move(f));
+      shared->services.slow_reads = [weak = weak_from_this()](std::function<void()> f) {
+        if (auto impl = weak.lock()) net::post(impl->slow_reads, std::move(f));
       };
     }
   }
@@ -199,7 +236,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   std::shared_ptr<Shared> shared;
-  net::io_context ioc;
+  IoContext& ioc;  // shared->ioc, which outlives this
   tcp::acceptor acceptor;
   net::steady_timer drain_timer;
   net::thread_pool slow_reads{1};  // joined by ~Server, before the I/O threads' context goes
@@ -207,6 +244,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 Server::Server(Services& services, ServerOptions options)
     : impl_(std::make_shared<Impl>(services, std::move(options))) {
+  impl_->wire();
   const auto& o = impl_->shared->options;
   const tcp::endpoint endpoint{net::ip::make_address(o.address), o.port};
   auto& a = impl_->acceptor;
@@ -218,10 +256,21 @@ Server::Server(Services& services, ServerOptions options)
 }
 
 Server::~Server() {
-  impl_->ioc.stop();
-  // A scan still queued is dropped; one running finishes and posts to the stopped context.
+  auto& shared = *impl_->shared;
+  shared.ioc.stop();
+  // A scan still queued is dropped; one running finishes and hands its answer back first.
+  // Joined here, so that the last owner of the Impl is never one of the pool's own threads.
   impl_->slow_reads.stop();
   impl_->slow_reads.join();
+  {
+    std::lock_guard lock(shared.mutex);
+    shared.serving = false;
+    shared.on_drained = nullptr;
+  }
+  // Every handler still queued or pending is destroyed now, with the sessions only they held.
+  // A session another thread still holds (its request with the writer or with Keystone) is
+  // destroyed there later; its answer is dropped, and the io_context goes with the last of them.
+  shared.ioc.shut_down();
 }
 
 std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }

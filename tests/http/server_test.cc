@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -118,6 +119,130 @@ TEST_F(ServerTest, AnIdleConnectionIsStillClosedAfterTheReadTimeout) {
   const auto waited = std::chrono::steady_clock::now() - started;
   EXPECT_GE(waited, 900ms);
   EXPECT_LT(waited, 4500ms);
+}
+
+// The server may be destroyed while another thread still holds a request: the writer (its
+// answer built through Services::defer) or the authenticator (a validation under way). What
+// comes back afterwards is dropped, and nothing of the server's is touched after it is gone (a
+// use after free of its io_context before: the sanitizer builds show it).
+class ServerLifetimeTest : public ::testing::Test {
+ protected:
+  // An authenticator that answers only when the test says so, from the test's own thread.
+  class HeldAuthenticator : public http::Authenticator {
+   public:
+    http::AuthResult authenticate(std::string_view token) override {
+      return inner_->authenticate(token);
+    }
+    void authenticate_async(std::string token,
+                            std::function<void(http::AuthResult)> done) override {
+      std::lock_guard lock(mutex_);
+      held_.emplace_back(std::move(token), std::move(done));
+    }
+    std::size_t held() {
+      std::lock_guard lock(mutex_);
+      return held_.size();
+    }
+    void answer_all() {
+      decltype(held_) held;
+      {
+        std::lock_guard lock(mutex_);
+        held.swap(held_);
+      }
+      for (auto& [token, done] : held) done(inner_->authenticate(token));
+    }
+
+   private:
+    std::unique_ptr<http::Authenticator> inner_ = http::make_noauth_authenticator();
+    std::mutex mutex_;
+    std::vector<std::pair<std::string, std::function<void(http::AuthResult)>>> held_;
+  };
+
+  void start(http::Services services) {
+    services_ = std::make_unique<http::Services>(std::move(services));
+    http::ServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.drain_timeout = 1s;
+    server_ = std::make_unique<http::Server>(*services_, options);
+    runner_ = std::thread([this] { server_->run(); });
+  }
+
+  // Sends a request from a thread of its own; the answer, if any, is not looked at.
+  void send_in_background(bhttp::verb method, const std::string& target, const std::string& body) {
+    clients_.emplace_back([port = server_->port(), method, target, body] {
+      try {
+        testing::http_request(port, method, target, body,
+                              {{"X-Auth-Token", "alice:project-a"},
+                               {"X-OpenStack-Manila-API-Version", "2.45"}});
+      } catch (const std::exception&) {
+        // The connection closes unanswered: the server was destroyed with the request.
+      }
+    });
+  }
+
+  // Stops the server (the drain gives up after 1 s on the request that is held) and destroys it.
+  void destroy_server() {
+    server_->stop();
+    runner_.join();
+    server_.reset();
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (runner_.joinable()) runner_.join();
+    server_.reset();
+    for (auto& t : clients_) t.join();
+  }
+
+  ApiHarness api_;
+  std::unique_ptr<http::Services> services_;
+  std::unique_ptr<http::Server> server_;
+  std::thread runner_;
+  std::vector<std::thread> clients_;
+};
+
+TEST_F(ServerLifetimeTest, AWriteAnsweredAfterTheServerIsGoneIsDropped) {
+  auto& writer = api_.engine().writer();
+  // The writer is kept busy in a callback until released: the request below waits behind it.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  writer.submit(testing::EngineHarness::member("project-a"),
+                engine::DeleteAccessGroup{"no-such-group", false},
+                [released](engine::Outcome) { released.wait(); });
+  start(api_.services());
+  send_in_background(bhttp::verb::post, "/v2/access-groups",
+                     R"({"access-group": {"name": "late", "access_type": "ip"}})");
+  std::this_thread::sleep_for(300ms);  // the request is now queued with the writer
+  destroy_server();
+  release.set_value();
+  // The write itself is committed (a retry with an idempotency key finds its answer); only the
+  // answer to a connection that is gone was dropped.
+  const auto outcome = writer.execute(testing::EngineHarness::member("project-a"),
+                                      engine::CreateAccessGroup{"after", "", "ip"});
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  auto txn = lmdb::Txn::begin_read(api_.engine().env());
+  std::size_t groups = 0;
+  for (const auto& g : api_.engine().store().list_groups(txn, {}, std::nullopt, {})) {
+    groups += g.name == "late" || g.name == "after";
+  }
+  EXPECT_EQ(groups, 2u);
+}
+
+TEST_F(ServerLifetimeTest, AnAuthenticationAnsweredAfterTheServerIsGoneIsDropped) {
+  HeldAuthenticator auth;
+  auto services = api_.services();
+  http::Services held{services.env,   services.log,        services.store,
+                      services.writer, auth,               services.in_flight,
+                      services.flight_generation, services.read_cache};
+  start(held);
+  for (int i = 0; i < 4; ++i) send_in_background(bhttp::verb::get, "/v2/shares", "");
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (auth.held() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(auth.held(), 4u);
+  destroy_server();
+  auth.answer_all();  // each request is routed and answered; the answers have nowhere to go
 }
 
 }  // namespace
