@@ -7,6 +7,7 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -223,6 +224,28 @@ TEST_F(KeystoneAuthTest, SilentKeystoneIsServiceUnavailableWithinTheTimeout) {
   // Nothing is cached from a failure: once Keystone answers again, so does Agate.
   keystone_.set_silent(false);
   EXPECT_TRUE(async(*auth, "tok"));
+}
+
+// Destroying the authenticator while validations are under way or queued answers every one of
+// them, exactly once, before the destructor returns; none is answered after it.
+TEST_F(KeystoneAuthTest, DestroyedWhileValidatingAnswersEveryCallerBeforeItGoes) {
+  keystone_.add_token("tok-0", "u", "p", {"member"});
+  auto o = options();
+  o.timeout = std::chrono::milliseconds(200);
+  o.threads = 2;
+  auto auth = make_keystone_authenticator(o);
+  keystone_.set_silent(true);
+  constexpr int kCallers = 6;  // more tokens than threads: some are still queued
+  std::atomic<int> answered{0}, failed{0};
+  for (int i = 0; i < kCallers; ++i) {
+    auth->authenticate_async("tok-" + std::to_string(i), [&](AuthResult r) {
+      if (!r) failed.fetch_add(1);
+      answered.fetch_add(1);
+    });
+  }
+  auth.reset();
+  EXPECT_EQ(answered.load(), kCallers);
+  EXPECT_EQ(failed.load(), kCallers);  // Keystone never answered: 503 for each
 }
 
 TEST_F(KeystoneAuthTest, RefusedServiceTokenIsRenewedOnce) {

@@ -161,6 +161,11 @@ int main(int argc, char** argv) {
           dispatcher.notify(dirty);
         });
     dispatcher.start();
+    std::unique_ptr<agate::http::ReadCache> read_cache;
+    if (config.read_cache > 0)
+      read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
+    // Destroyed before everything above: a validation still under way when the server is gone
+    // routes its request (reads, the cache, the writer) before its answer is dropped.
     std::unique_ptr<agate::http::Authenticator> auth;
     if (config.auth_mode == "keystone") {
       const auto& k = config.keystone;
@@ -189,9 +194,6 @@ int main(int argc, char** argv) {
       auth = agate::http::make_noauth_authenticator();
       spdlog::info("authentication: noauth (tokens are user_id:project_id[:role])");
     }
-    std::unique_ptr<agate::http::ReadCache> read_cache;
-    if (config.read_cache > 0)
-      read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
     agate::http::Services services{
         env,
         journal.log(),
