@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +59,23 @@ int wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
+// What each sanitizer prints when it finds something, whatever the process does next: a report
+// fails the test even when it comes at shutdown or from a process the test then kills.
+constexpr std::array<std::string_view, 5> kSanitizerReports = {
+    "WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:", "ERROR: LeakSanitizer:",
+    ": runtime error: ", "ERROR: libFuzzer:"};
+
+void check_for_sanitizer_reports(const std::filesystem::path& binary, const std::string& output) {
+  for (const auto marker : kSanitizerReports) {
+    const auto at = output.find(marker);
+    if (at == std::string::npos) continue;
+    const auto from = output.rfind('\n', at);
+    ADD_FAILURE() << binary.filename().string() << " reported a sanitizer finding:\n"
+                  << output.substr(from == std::string::npos ? 0 : from + 1, 6000);
+    return;
+  }
+}
+
 }  // namespace
 
 ServerProcess::ServerProcess(const std::filesystem::path& binary,
@@ -70,6 +90,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary,
   std::vector<std::string> args = {"--listen",        "127.0.0.1:0", "--data-dir",
                                    data_dir.string(), "--port-file", port_file.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  binary_ = binary;
   pid_ = spawn(binary, args, output_file_);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -81,6 +102,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary,
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      check_for_sanitizer_reports(binary_, output());
       throw std::runtime_error("agated exited before listening:\n" + output());
     }
     if (std::chrono::steady_clock::now() > deadline) {
@@ -104,6 +126,7 @@ int ServerProcess::stop() {
     status = wait_for(pid_, std::chrono::seconds(10));
   }
   pid_ = -1;
+  check_for_sanitizer_reports(binary_, output());
   return status;
 }
 
@@ -112,6 +135,7 @@ void ServerProcess::kill() {
   ::kill(pid_, SIGKILL);
   wait_for(pid_, std::chrono::seconds(10));
   pid_ = -1;
+  check_for_sanitizer_reports(binary_, output());
 }
 
 RunResult run_process(const std::filesystem::path& binary, const std::vector<std::string>& args,
@@ -133,6 +157,7 @@ RunResult run_process(const std::filesystem::path& binary, const std::vector<std
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.output = read_file(out);
   std::filesystem::remove(out);
+  check_for_sanitizer_reports(binary, r.output);
   return r;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 // Starts the real agated on a free loopback port for integration tests, and stops it.
+// In the sanitizer builds, a report in the output of a process started here (found when it is
+// stopped, killed or has exited) fails the running test.
 
 #include <sys/types.h>
 
@@ -34,6 +36,7 @@ class ServerProcess {
   void kill();
 
  private:
+  std::filesystem::path binary_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
   std::filesystem::path output_file_;
