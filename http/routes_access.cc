@@ -250,6 +250,14 @@ class ShareAccess {
   std::unordered_map<std::string, const EffectiveRule*> by_rule_id_, by_entry_id_;
 };
 
+// The state of a rule or group mapping in the answer to the request that created it: Manila
+// answers with the rule as it was created (queued_to_apply, "new" before 2.28), never with what
+// the back end has done with it since. The answer is rendered after the commit, when the
+// dispatcher may already be applying the rule, or have applied it; later reads show that.
+std::string_view created_state(const ApiVersion& v) {
+  return v < kRuleStateVersion ? "new" : "queued_to_apply";
+}
+
 // ---- views ----------------------------------------------------------------------------------
 
 // Manila's share_accesses view: summary_view without share_id (lists), view with it.
@@ -494,8 +502,9 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
           auto share = s.store.share(txn, attached.share_id);
           if (!mapping || !share) return error_response(req, 404, kResourceNotFound);
           ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
-          return json_response(req, 200,
-                               {{"access", attach_view(access, *mapping, req.version())}});
+          auto view = attach_view(access, *mapping, req.version());
+          view["state"] = created_state(req.version());
+          return json_response(req, 200, {{"access", std::move(view)}});
         },
         std::move(respond));
   }
@@ -511,7 +520,9 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
         auto share = s.store.share(txn, allowed.share_id);
         if (!rule || !share) return error_response(req, 404, kResourceNotFound);
         ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
-        return json_response(req, 200, {{"access", rule_view(access, *rule, req.version(), true)}});
+        auto view = rule_view(access, *rule, req.version(), true);
+        view["state"] = created_state(req.version());
+        return json_response(req, 200, {{"access", std::move(view)}});
       },
       std::move(respond));
 }

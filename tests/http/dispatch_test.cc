@@ -173,5 +173,75 @@ TEST_F(DispatchTest, AKilledServerConvergesAfterRestart) {
   }
 }
 
+// The answer to a grant shows the rule as it was created, as Manila's does, whatever the back
+// end is doing with it when the answer is rendered (after the commit). Here the back end holds
+// the first call back: the group attached meanwhile grants the same rule, whose call is in flight.
+TEST_F(DispatchTest, AGrantIsAnsweredAsCreatedWhileTheDriverCallIsHeldBack) {
+  start("delay_ms = 1500", 2);
+  setup_type();
+  const auto share = create_share("s");
+  auto rule = call(bhttp::verb::post, "/v2/shares/" + share + "/action",
+                   R"({"allow_access": {"access_type": "ip", "access_to": "10.0.0.0/24"}})", 200);
+  EXPECT_EQ(text(rule.at("access").at("state")), "queued_to_apply");
+  const auto rule_id = text(rule.at("access").at("id"));
+  // Until the back end's call for the rule is under way.
+  bool applying = false;
+  for (int i = 0; i < 200 && !applying; ++i) {
+    auto shown = call(bhttp::verb::get, "/v2/share-access-rules/" + rule_id, "", 200);
+    applying = text(shown.at("access").at("state")) == "applying";
+    if (!applying) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(applying);
+
+  auto group = call(bhttp::verb::post, "/v2/access-groups",
+                    R"({"access-group": {"name": "same", "access_type": "ip"}})", 200);
+  const auto group_id = text(group.at("access-group").at("id"));
+  call(bhttp::verb::post, "/v2/access-groups/" + group_id + "/entries",
+       R"({"entry": {"access_to": "10.0.0.0/24"}})", 200);
+  auto attached = call(
+      bhttp::verb::post, "/v2/shares/" + share + "/action",
+      R"({"allow_access": {"access_type": "access_group", "access_to": ")" + group_id + R"("}})",
+      200);
+  EXPECT_EQ(text(attached.at("access").at("state")), "queued_to_apply");
+
+  ASSERT_TRUE(settle());
+  auto shown = call(bhttp::verb::get, "/v2/share-access-rules/" + rule_id, "", 200);
+  EXPECT_EQ(text(shown.at("access").at("state")), "active");
+}
+
+// The same with the back end free to race the answer: every grant, a rule or a group whose
+// entries another source already has applied, is answered queued_to_apply ("new" before 2.28).
+TEST_F(DispatchTest, AGrantIsAnsweredAsCreatedWhenTheBackEndRacesTheAnswer) {
+  start("", 4);
+  setup_type();
+  const auto share = create_share("s");
+  auto group = call(bhttp::verb::post, "/v2/access-groups",
+                    R"({"access-group": {"name": "fast", "access_type": "ip"}})", 200);
+  const auto group_id = text(group.at("access-group").at("id"));
+  for (int i = 0; i < 40; ++i) {
+    const std::string net = "10.3." + std::to_string(i) + ".0/24";
+    auto rule = call(bhttp::verb::post, "/v2/shares/" + share + "/action",
+                     R"({"allow_access": {"access_type": "ip", "access_to": ")" + net + R"("}})",
+                     200);
+    EXPECT_EQ(text(rule.at("access").at("state")), "queued_to_apply") << i;
+    call(bhttp::verb::post, "/v2/access-groups/" + group_id + "/entries",
+         R"({"entry": {"access_to": ")" + net + R"("}})", 200);
+  }
+  ASSERT_TRUE(settle());
+  // Every rule of the group is active on the share already, from the direct rules.
+  auto attached = call(
+      bhttp::verb::post, "/v2/shares/" + share + "/action",
+      R"({"allow_access": {"access_type": "access_group", "access_to": ")" + group_id + R"("}})",
+      200);
+  EXPECT_EQ(text(attached.at("access").at("state")), "queued_to_apply");
+  // Before 2.28 a new rule is "new".
+  auto old = testing::http_request(
+      server_->port(), bhttp::verb::post, "/v2/shares/" + share + "/action",
+      R"({"allow_access": {"access_type": "ip", "access_to": "10.4.0.0/24"}})",
+      {{"X-Auth-Token", token_}, {"X-OpenStack-Manila-API-Version", "2.27"}});
+  ASSERT_EQ(old.result_int(), 200u) << old.body();
+  EXPECT_EQ(text(json::parse(old.body()).at("access").at("state")), "new");
+}
+
 }  // namespace
 }  // namespace agate
