@@ -32,6 +32,11 @@ struct CreateShare {
   bool is_public = false;
   std::string availability_zone;
   events::Metadata metadata;
+  // Scheduler hints (2.65): ids of shares the new one must be placed with, or away from.
+  std::vector<std::string> same_host;
+  std::vector<std::string> different_host;
+  // The back end to place it on (2.67); heeded for administrators only, as Manila's filter is.
+  std::string only_host;
 };
 
 // Admin: sets a share's status (Manila's reset_status).

@@ -120,6 +120,33 @@ std::string describe_source(const State& state, const RuleSource& source) {
   return describe(source);
 }
 
+// oslo's uuidutils.is_uuid_like: 32 hex digits once "urn:", "uuid:", braces and dashes are
+// dropped, in any case.
+bool is_uuid_like(std::string_view text) {
+  std::string_view v = text;
+  for (std::string_view prefix : {"urn:", "uuid:"}) {
+    if (v.substr(0, prefix.size()) == prefix) v.remove_prefix(prefix.size());
+  }
+  while (!v.empty() && v.front() == '{') v.remove_prefix(1);
+  while (!v.empty() && v.back() == '}') v.remove_suffix(1);
+  std::size_t digits = 0;
+  for (char c : v) {
+    if (c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    ++digits;
+  }
+  return digits == 32;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
 std::string list_shares(const std::vector<std::string>& ids) {
   std::string out;
   for (std::size_t i = 0; i < ids.size() && i < kMaxListedShares; ++i) {
@@ -178,8 +205,9 @@ class Decider {
     if (s_.share_type_by_name(c.name)) {
       return reject(errc::conflict, fmt::format("Share Type {} already exists.", c.name));
     }
-    out_.emit(ctx_.project_id, events::ShareTypeCreated{out_.new_id(), c.name, c.description,
-                                                        c.is_public, c.extra_specs});
+    out_.emit(ctx_.project_id,
+              events::ShareTypeCreated{out_.new_id(), c.name, c.description, c.is_public,
+                                       sanitize_extra_specs(c.extra_specs)});
     return out_.take();
   }
 
@@ -220,7 +248,7 @@ class Decider {
     }
     std::optional<ShareTypeRow> type;
     if (c.share_type.empty()) {
-      type = s_.share_type_by_name("default");
+      type = s_.share_type_by_name(kDefaultShareType);
       if (!type) {
         return reject(errc::bad_request,
                       "There is no default share type available. You must pick a valid share "
@@ -241,15 +269,73 @@ class Decider {
                     "Share network must be set when the driver_handles_share_servers is true.");
     }
 
-    // Placement: the back end the type names, else the default one. A back end that does not
-    // exist leaves the share in error with no host, as Manila's scheduler does.
+    // The size the type allows (2.61; Manila checks it at every version).
+    if (auto min = integer_spec(type->extra_specs, kMinShareSize); min && c.size_gib < *min) {
+      return reject(errc::bad_request,
+                    fmt::format("Invalid input received: Specified share size of '{}' is less "
+                                "than the minimum required size of '{}' for share type '{}'.",
+                                c.size_gib, *min, type->name));
+    }
+    if (auto max = integer_spec(type->extra_specs, kMaxShareSize); max && c.size_gib > *max) {
+      return reject(errc::bad_request,
+                    fmt::format("Invalid input received: Specified share size of '{}' is greater "
+                                "than the maximum allowable size of '{}' for share type '{}'.",
+                                c.size_gib, *max, type->name));
+    }
+    // The availability zones the type allows (2.48); the type is named as the caller named it.
+    const auto zones = availability_zones_of(type->extra_specs);
+    if (ctx_.version >= ApiVersion{2, 48} && !c.availability_zone.empty() && !zones.empty() &&
+        std::find(zones.begin(), zones.end(), c.availability_zone) == zones.end()) {
+      return reject(errc::bad_request,
+                    fmt::format("Share type {} is not supported within the availability zone "
+                                "chosen {}.",
+                                c.share_type.empty() ? type->name : c.share_type,
+                                c.availability_zone));
+    }
+    // Scheduler hints name shares the caller can see, by id (Manila's _validate_scheduler_hints).
+    std::vector<std::string> same_hosts, different_hosts;
+    for (auto [ids, hosts] : {std::pair{&c.same_host, &same_hosts},
+                              std::pair{&c.different_host, &different_hosts}}) {
+      for (const auto& id : *ids) {
+        if (!is_uuid_like(id)) {
+          return reject(errc::bad_request, fmt::format("{} is not a valid uuid.", id));
+        }
+        auto other = s_.share(id);
+        if (!other || (!ctx_.is_admin && other->project_id != ctx_.project_id)) {
+          return reject(errc::not_found,
+                        fmt::format("ShareNotFound: Share {} could not be found.", id));
+        }
+        for (const auto& in_id : other->instance_ids) {
+          if (auto in = s_.instance(in_id)) hosts->push_back(in->host);
+        }
+      }
+    }
+
+    // Placement: the back end the type names, else the default one; for an administrator, the
+    // one only_host names. A back end that does not exist, or that the hints rule out, leaves the
+    // share in error with no host, as Manila's scheduler does when no host passes its filters.
     std::string backend;
-    if (auto it = type->extra_specs.find("share_backend_name"); it != type->extra_specs.end()) {
+    if (ctx_.is_admin && !c.only_host.empty()) {
+      backend = c.only_host;
+    } else if (auto it = type->extra_specs.find("share_backend_name");
+               it != type->extra_specs.end()) {
       backend = it->second;
     } else {
       backend = s_.default_backend();
     }
-    const bool placed = !backend.empty() && s_.backend_exists(backend);
+    const bool hints_hold =
+        std::all_of(same_hosts.begin(), same_hosts.end(),
+                    [&](const std::string& h) { return h == backend; }) &&
+        std::none_of(different_hosts.begin(), different_hosts.end(),
+                     [&](const std::string& h) { return h == backend; });
+    const bool placed = !backend.empty() && s_.backend_exists(backend) && hints_hold;
+
+    // Manila records the hints in the new share's metadata.
+    events::Metadata metadata = c.metadata;
+    if (!c.same_host.empty()) metadata["__affinity_same_host"] = join(c.same_host, ",");
+    if (!c.different_host.empty()) {
+      metadata["__affinity_different_host"] = join(c.different_host, ",");
+    }
 
     const std::string share_id = out_.new_id();
     events::ShareInstance instance{out_.new_id(), placed ? backend : "",
@@ -262,7 +348,7 @@ class Decider {
     out_.emit(ctx_.project_id,
               events::ShareCreated{share_id, c.name, c.description, proto,
                                    static_cast<std::uint64_t>(c.size_gib), type->id, c.is_public,
-                                   instance.status, c.availability_zone, c.metadata, {instance}});
+                                   instance.status, c.availability_zone, metadata, {instance}});
     return out_.take();
   }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 
 namespace agate::engine {
@@ -24,6 +25,43 @@ std::string_view trim(std::string_view s) {
 }
 
 const std::set<std::string, std::less<>> kReplicationTypes = {"writable", "readable", "dr"};
+
+// The comma-separated parts of `s`, empty ones included.
+std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const auto comma = s.find(',');
+    parts.push_back(s.substr(0, comma));
+    if (comma == std::string_view::npos) return parts;
+    s.remove_prefix(comma + 1);
+  }
+}
+
+// Python's int() of a string: optional spaces around, an optional sign, decimal digits (and
+// single underscores between them, which int() also takes).
+std::optional<std::int64_t> python_int(std::string_view text) {
+  std::string_view v = trim(text);
+  bool negative = false;
+  if (!v.empty() && (v.front() == '+' || v.front() == '-')) {
+    negative = v.front() == '-';
+    v.remove_prefix(1);
+  }
+  if (v.empty() || v.front() == '_' || v.back() == '_') return std::nullopt;
+  std::int64_t n = 0;
+  char previous = 0;
+  for (char c : v) {
+    if (c == '_') {
+      if (previous == '_') return std::nullopt;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (n > (INT64_MAX - (c - '0')) / 10) return std::nullopt;  // too large for Agate anyway
+      n = n * 10 + (c - '0');
+    } else {
+      return std::nullopt;
+    }
+    previous = c;
+  }
+  return negative ? -n : n;
+}
 
 }  // namespace
 
@@ -78,7 +116,54 @@ std::optional<std::string> check_extra_specs(const events::Metadata& specs) {
     return fmt::format("Invalid extra_spec: Value of optional extra_spec {} is not valid.",
                        kReplicationType);
   }
+  // A list of names with none empty (share_types.is_valid_csv).
+  if (auto it = specs.find(std::string(kAvailabilityZones)); it != specs.end()) {
+    for (auto name : split(it->second)) {
+      if (trim(name).empty()) {
+        return fmt::format("Invalid extra_spec: Value of optional extra_spec {} is not valid.",
+                           kAvailabilityZones);
+      }
+    }
+  }
+  // Manila checks these with validate_integer(value, 'share_size', min_value=1), whose 400
+  // escapes its caller with oslo's own words.
+  for (auto key : {kMinShareSize, kMaxShareSize}) {
+    auto it = specs.find(std::string(key));
+    if (it == specs.end()) continue;
+    auto n = python_int(it->second);
+    if (!n) return "share_size must be an integer";
+    if (*n < 1) return "share_size must be >= 1";
+  }
   return std::nullopt;
+}
+
+events::Metadata sanitize_extra_specs(events::Metadata specs) {
+  if (auto it = specs.find(std::string(kAvailabilityZones)); it != specs.end()) {
+    std::string clean;
+    for (auto name : split(it->second)) {
+      if (name.empty()) continue;
+      if (!clean.empty()) clean += ',';
+      clean += trim(name);
+    }
+    it->second = std::move(clean);
+  }
+  return specs;
+}
+
+std::optional<std::int64_t> integer_spec(const events::Metadata& specs, std::string_view spec) {
+  auto it = specs.find(std::string(spec));
+  if (it == specs.end()) return std::nullopt;
+  return python_int(it->second);
+}
+
+std::vector<std::string> availability_zones_of(const events::Metadata& specs) {
+  std::vector<std::string> zones;
+  auto it = specs.find(std::string(kAvailabilityZones));
+  if (it == specs.end()) return zones;
+  for (auto name : split(it->second)) {
+    if (!trim(name).empty()) zones.emplace_back(trim(name));
+  }
+  return zones;
 }
 
 }  // namespace agate::engine

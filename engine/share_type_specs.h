@@ -4,6 +4,7 @@
 // driver_handles_share_servers, the boolean optional specs, replication_type, and the boolean
 // forms oslo accepts.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,10 @@
 
 namespace agate::engine {
 
+// The share type a share is created with when none is named, and the one views mark is_default
+// (Manila takes it from its default_share_type option).
+inline constexpr std::string_view kDefaultShareType = "default";
+
 inline constexpr std::string_view kDriverHandlesShareServers = "driver_handles_share_servers";
 inline constexpr std::string_view kReplicationType = "replication_type";
 // Optional specs that must hold a boolean; a type that does not state one means false.
@@ -21,6 +26,11 @@ inline constexpr std::string_view kCreateFromSnapshot = "create_share_from_snaps
 inline constexpr std::string_view kRevertToSnapshot = "revert_to_snapshot_support";
 inline constexpr std::string_view kMountSnapshot = "mount_snapshot_support";
 const std::vector<std::string_view>& boolean_optional_specs();
+// Comma-separated availability zone names a share of the type may be created in (2.48).
+inline constexpr std::string_view kAvailabilityZones = "availability_zones";
+// The smallest and largest share, in GiB, a share of the type may be created with (2.61).
+inline constexpr std::string_view kMinShareSize = "provisioning:min_share_size";
+inline constexpr std::string_view kMaxShareSize = "provisioning:max_share_size";
 
 // oslo's strutils.bool_from_string (strict): "1", "t", "true", "on", "y", "yes" and their
 // negatives, in any case, surrounding spaces ignored; nullopt for anything else.
@@ -32,5 +42,13 @@ bool spec_is_true(const events::Metadata& specs, std::string_view spec);
 
 // Checks a new type's extra specs; returns Manila's 400 message, if any.
 std::optional<std::string> check_extra_specs(const events::Metadata& specs);
+// The specs as Manila stores them: availability_zones without blanks around its names.
+events::Metadata sanitize_extra_specs(events::Metadata specs);
+
+// An integer spec's value as Python's int() reads it (surrounding spaces and a sign allowed);
+// nullopt if it is not one or is absent.
+std::optional<std::int64_t> integer_spec(const events::Metadata& specs, std::string_view spec);
+// The availability zones a type allows, empty if it does not restrict them.
+std::vector<std::string> availability_zones_of(const events::Metadata& specs);
 
 }  // namespace agate::engine

@@ -87,29 +87,19 @@ std::optional<engine::ApiVersion> parse_version(std::string_view text) {
   return v;
 }
 
-boost::json::value versions_document(const std::string& base, bool v2_only) {
-  boost::json::array versions;
-  auto links = [&](const std::string& self) {
-    return boost::json::array{
-        boost::json::object{{"rel", "describedby"}, {"type", "text/html"},
-                            {"href", "http://docs.openstack.org/"}},
-        boost::json::object{{"rel", "self"}, {"href", self}}};
-  };
-  if (!v2_only) {
-    versions.push_back(boost::json::object{
-        {"id", "v1.0"}, {"status", "DEPRECATED"}, {"version", ""}, {"min_version", ""},
-        {"updated", "2015-08-27T11:33:21Z"}, {"links", links(base + "/v1/")},
-        {"media-types", boost::json::array{boost::json::object{
-                            {"base", "application/json"},
-                            {"type", "application/vnd.openstack.share+json;version=1"}}}}});
-  }
-  versions.push_back(boost::json::object{
+// Manila's version document (api/versions.py at 2.99's time): only v2.0, v1 having been removed.
+boost::json::value versions_document(const std::string& base) {
+  auto links = boost::json::array{
+      boost::json::object{{"rel", "describedby"}, {"type", "text/html"},
+                          {"href", "http://docs.openstack.org/"}},
+      boost::json::object{{"rel", "self"}, {"href", base + "/v2/"}}};
+  boost::json::array versions{boost::json::object{
       {"id", "v2.0"}, {"status", "CURRENT"}, {"version", to_string(kMaxVersion)},
       {"min_version", to_string(kMinVersion)}, {"updated", "2015-08-27T11:33:21Z"},
-      {"links", links(base + "/v2/")},
+      {"links", std::move(links)},
       {"media-types", boost::json::array{boost::json::object{
                           {"base", "application/json"},
-                          {"type", "application/vnd.openstack.share+json;version=1"}}}}});
+                          {"type", "application/vnd.openstack.share+json;version=1"}}}}}};
   return boost::json::object{{"versions", std::move(versions)}};
 }
 
@@ -434,7 +424,7 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
     const std::string base = host_url(raw);
     if (segments.empty()) {
       if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
-      return finish(json_response(req, 300, versions_document(base, false)));
+      return finish(json_response(req, 300, versions_document(base)));
     }
     if (segments[0] != "v2") return finish(error_response(req, 404, kNotFound));
 
@@ -465,7 +455,7 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
 
     if (segments.size() == 1) {
       if (!read_method) return finish(error_response(req, 405, "The method is not allowed for the requested URL."));
-      return finish(json_response(req, 200, versions_document(base, true)));
+      return finish(json_response(req, 200, versions_document(base)));
     }
 
     // /v2/{project_id}/… or /v2/…

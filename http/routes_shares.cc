@@ -224,6 +224,8 @@ json::object type_view(const ApiRequest& req, const ShareTypeRow& t) {
     o["os-share-type-access:is_public"] = t.is_public;
   }
   if (at_least(req, 41)) o["description"] = nullable(t.description);
+  // Manila's default type is the one configuration names; Agate's is the one named "default".
+  if (at_least(req, 46)) o["is_default"] = t.name == engine::kDefaultShareType;
   return o;
 }
 
@@ -374,7 +376,7 @@ void show_type(Services& s, const ApiRequest& req, Respond respond) {
 // admin context; Agate's is the type named "default".
 void show_default_type(Services& s, const ApiRequest& req, Respond respond) {
   auto txn = lmdb::Txn::begin_read(s.env);
-  auto type = s.store.state(txn)->share_type_by_name("default");
+  auto type = s.store.state(txn)->share_type_by_name(engine::kDefaultShareType);
   if (!type) return respond(error_response(req, 404, "Default share type not found"));
   respond(json_response(req, 200, type_body(req, *type)));
 }
@@ -518,6 +520,15 @@ class ShareViews {
       o["source_share_group_snapshot_member_id"] = nullptr;
     }
     if (at_least(req_, 32)) o["mount_snapshot_support"] = type_says(t, kMountSnapshot);
+    // Manila's share manager sets 100% once the back end has made the share; a share no back
+    // end took (error at creation) has none.
+    if (at_least(req_, 54)) {
+      const bool made = std::any_of(insts.begin(), insts.end(),
+                                    [](const auto& in) { return !in.host.empty(); });
+      o["progress"] = made ? json::value("100%") : json::value(nullptr);
+    }
+    // Agate has no share backups to restore a share from.
+    if (at_least(req_, 80)) o["source_backup_id"] = nullptr;
     if (req_.context.is_admin) {
       o["share_server_id"] = nullptr;
       o["host"] = insts.empty() ? json::value(nullptr) : nullable(insts.front().host);
@@ -554,6 +565,42 @@ std::function<Response(const std::vector<events::Event>&)> respond_with_share(Se
 void refuse_unless_null(ObjectReader& r, std::string_view key, std::string_view what) {
   if (auto v = r.string(key); v && !v->empty()) {
     r.fail(fmt::format("'{}' must be null: Agate has no {}.", key, what));
+  }
+}
+
+// Manila's scheduler hints: same_host and different_host each a string of share ids separated
+// by commas, only_host a back end's name; other keys go to its scheduler, which Agate does not
+// have, and are ignored.
+void read_scheduler_hints(const json::object& hints, bool with_only_host, engine::CreateShare& c,
+                          ObjectReader& r) {
+  auto ids = [&](std::string_view key, std::vector<std::string>& out) {
+    const auto* v = hints.if_contains(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_string()) {
+      r.fail(fmt::format("'{}' in 'scheduler_hints' must be a string of share ids separated by "
+                         "commas, not {}.",
+                         key, json_kind(*v)));
+      return;
+    }
+    std::string_view text = v->as_string();
+    if (text.empty()) return;
+    while (true) {
+      const auto comma = text.find(',');
+      out.emplace_back(text.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      text.remove_prefix(comma + 1);
+    }
+  };
+  ids("same_host", c.same_host);
+  ids("different_host", c.different_host);
+  if (!with_only_host) return;
+  if (const auto* v = hints.if_contains("only_host"); v && !v->is_null()) {
+    if (!v->is_string()) {
+      r.fail(fmt::format("'only_host' in 'scheduler_hints' must be a string, not {}.",
+                         json_kind(*v)));
+      return;
+    }
+    c.only_host = std::string(v->as_string());
   }
 }
 
@@ -595,12 +642,14 @@ void create_share(Services& s, const ApiRequest& req, Respond respond) {
   } else {
     r.ignore("share_group_id");
   }
-  // Scheduler hints are read from 2.65 on; below it Manila ignores them, as Agate does.
+  // Scheduler hints are read from 2.65 on (only_host from 2.67); below, Manila ignores them.
   r.ignore("scheduler_hints");
   if (const auto* hints = share.if_contains("scheduler_hints");
       hints && !hints->is_null() && !hints->is_object()) {
     r.fail(fmt::format("'scheduler_hints' in 'share' must be an object, not {}.",
                        json_kind(*hints)));
+  } else if (hints && hints->is_object() && at_least(req, 65)) {
+    read_scheduler_hints(hints->as_object(), at_least(req, 67), c, r);
   }
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
 

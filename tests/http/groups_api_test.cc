@@ -195,7 +195,7 @@ TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
   EXPECT_EQ(latest.status, 400u);
   auto high = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "2.999");
   EXPECT_EQ(high.status, 406u);
-  EXPECT_EQ(high.message(), "Version 2.999 is not supported by the API. Minimum is 2.0 and maximum is 2.45.");
+  EXPECT_EQ(high.message(), "Version 2.999 is not supported by the API. Minimum is 2.0 and maximum is 2.80.");
   EXPECT_TRUE(high.body.as_object().contains("computeFault"));
   auto none = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "");
   EXPECT_EQ(none.status, 200u);
@@ -205,12 +205,12 @@ TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
 TEST_F(GroupsApiTest, VersionDiscoveryNeedsNoToken) {
   auto root = api_.get("/", "", "");
   EXPECT_EQ(root.status, 300u);
-  EXPECT_EQ(root.body.at("versions").as_array().size(), 2u);
+  EXPECT_EQ(root.body.at("versions").as_array().size(), 1u);  // v2.0 only, as Manila now
   auto v2 = api_.get("/v2/", "", "");
   ASSERT_EQ(v2.status, 200u);
   const auto& current = v2.body.at("versions").at(0);
   EXPECT_EQ(current.at("status"), "CURRENT");
-  EXPECT_EQ(current.at("version"), "2.45");
+  EXPECT_EQ(current.at("version"), "2.80");
   EXPECT_EQ(current.at("min_version"), "2.0");
 }
 

@@ -1,0 +1,272 @@
+// What Manila's microversions from 2.46 on change on the share and share-type endpoints, one
+// microversion at a time, without a socket; and the version documents that advertise them.
+
+#include <gtest/gtest.h>
+
+#include "tests/support/api_harness.h"
+#include "tests/support/json_text.h"
+
+namespace agate {
+namespace {
+
+using testing::ApiHarness;
+using testing::EngineHarness;
+using testing::text;
+
+bool has(const boost::json::value& o, const char* key) { return o.as_object().contains(key); }
+
+class MicroversionsTest : public ::testing::Test {
+ protected:
+  // A public type with DHSS false and `specs` (JSON members) besides.
+  testing::ApiResult create_type(const std::string& name, const std::string& specs = "",
+                                 const std::string& version = "2.72") {
+    return api_.post("/v2/types",
+                     R"({"share_type": {"name": ")" + name +
+                         R"(", "extra_specs": {"driver_handles_share_servers": "False")" +
+                         (specs.empty() ? "" : ", " + specs) + "}}}",
+                     ApiHarness::kAdmin, version);
+  }
+  std::string type_id(const std::string& name, const std::string& specs = "") {
+    auto r = create_type(name, specs);
+    EXPECT_EQ(r.status, 200u) << r.raw.body();
+    return r.status == 200 ? text(r.body.at("share_type").at("id")) : "";
+  }
+
+  // POST /v2/shares with `fields` (JSON members) besides size 1 and NFS.
+  testing::ApiResult create_share(const std::string& fields, const std::string& version = "2.72",
+                                  const std::string& token = ApiHarness::kAlice) {
+    return api_.post("/v2/shares",
+                     R"({"share": {"size": 1, "share_proto": "NFS")" +
+                         (fields.empty() ? "" : ", " + fields) + "}}",
+                     token, version);
+  }
+  std::string share_id(const std::string& fields = "", const std::string& version = "2.72") {
+    auto r = create_share(fields, version);
+    EXPECT_EQ(r.status, 200u) << r.raw.body();
+    return r.status == 200 ? text(r.body.at("share").at("id")) : "";
+  }
+
+  ApiHarness api_;
+};
+
+// ---- 2.46: is_default -----------------------------------------------------------------------
+
+TEST_F(MicroversionsTest, TypesSayWhetherTheyAreTheDefaultFrom2_46) {
+  const auto def = type_id("default");
+  const auto gold = type_id("gold");
+  auto at45 = api_.get("/v2/types/" + def, ApiHarness::kAlice, "2.45");
+  EXPECT_FALSE(has(at45.body.at("share_type"), "is_default"));
+  auto shown = api_.get("/v2/types/" + def, ApiHarness::kAlice, "2.46");
+  EXPECT_EQ(shown.body.at("share_type").at("is_default"), true);
+  EXPECT_EQ(api_.get("/v2/types/" + gold, ApiHarness::kAlice, "2.46")
+                .body.at("share_type")
+                .at("is_default"),
+            false);
+  EXPECT_EQ(api_.get("/v2/types/default", ApiHarness::kAlice, "2.72")
+                .body.at("share_type")
+                .at("is_default"),
+            true);
+  const auto list = api_.get("/v2/types", ApiHarness::kAlice, "2.72");
+  for (const auto& t : list.body.at("share_types").as_array()) {
+    EXPECT_EQ(t.at("is_default"), t.at("name") == "default") << t;
+  }
+}
+
+// ---- 2.48: availability_zones ---------------------------------------------------------------
+
+TEST_F(MicroversionsTest, ATypesAvailabilityZonesLimitWhereItsSharesMayBeCreatedFrom2_48) {
+  type_id("zoned", R"("availability_zones": " az1 , az2")");
+  auto type = api_.get("/v2/types?is_public=all", ApiHarness::kAdmin, "2.72")
+                  .body.at("share_types")
+                  .at(0);
+  EXPECT_EQ(type.at("extra_specs").at("availability_zones"), "az1,az2");  // as Manila stores it
+  const auto before = api_.engine().last();
+  auto refused = create_share(R"("share_type": "zoned", "availability_zone": "az3")", "2.48");
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.message(),
+            "Share type zoned is not supported within the availability zone chosen az3.");
+  EXPECT_EQ(api_.engine().last(), before);
+  // Below 2.48 Manila did not check; neither does Agate.
+  EXPECT_EQ(create_share(R"("share_type": "zoned", "availability_zone": "az3")", "2.47").status,
+            200u);
+  EXPECT_EQ(create_share(R"("share_type": "zoned", "availability_zone": "az2")", "2.48").status,
+            200u);
+  EXPECT_EQ(create_share(R"("share_type": "zoned")", "2.48").status, 200u);
+  // A list with an empty name in it is not a list of zones.
+  auto bad = create_type("holes", R"("availability_zones": "az1,,az2")");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.message(),
+            "Invalid extra_spec: Value of optional extra_spec availability_zones is not valid.");
+}
+
+// ---- 2.54: progress -------------------------------------------------------------------------
+
+TEST_F(MicroversionsTest, SharesShowTheirProgressFrom2_54) {
+  type_id("default");
+  type_id("nowhere", R"("share_backend_name": "no-such-back-end")");
+  const auto made = share_id();
+  const auto failed = share_id(R"("share_type": "nowhere")");
+  auto at53 = api_.get("/v2/shares/" + made, ApiHarness::kAlice, "2.53");
+  EXPECT_FALSE(has(at53.body.at("share"), "progress"));
+  EXPECT_EQ(api_.get("/v2/shares/" + made, ApiHarness::kAlice, "2.54").body.at("share").at("progress"),
+            "100%");
+  auto error = api_.get("/v2/shares/" + failed, ApiHarness::kAlice, "2.54").body.at("share");
+  EXPECT_EQ(error.at("status"), "error");
+  EXPECT_TRUE(error.at("progress").is_null());
+}
+
+// ---- 2.61: provisioning:min/max_share_size --------------------------------------------------
+
+TEST_F(MicroversionsTest, ATypesSizeLimitsAreCheckedAtEveryVersion) {
+  type_id("sized", R"("provisioning:min_share_size": "2", "provisioning:max_share_size": " 5")");
+  const auto before = api_.engine().last();
+  for (const std::string v : {"2.0", "2.61", "2.72"}) {
+    auto small = create_share(R"("share_type": "sized")", v);
+    EXPECT_EQ(small.status, 400u) << v;
+    EXPECT_EQ(small.message(),
+              "Invalid input received: Specified share size of '1' is less than the minimum "
+              "required size of '2' for share type 'sized'.");
+    auto large = api_.post("/v2/shares",
+                           R"({"share": {"size": 6, "share_proto": "NFS", "share_type": "sized"}})",
+                           ApiHarness::kAlice, v);
+    EXPECT_EQ(large.status, 400u) << v;
+    EXPECT_EQ(large.message(),
+              "Invalid input received: Specified share size of '6' is greater than the maximum "
+              "allowable size of '5' for share type 'sized'.");
+  }
+  EXPECT_EQ(api_.engine().last(), before);
+  EXPECT_EQ(api_.post("/v2/shares",
+                      R"({"share": {"size": 5, "share_proto": "NFS", "share_type": "sized"}})")
+                .status,
+            200u);
+}
+
+TEST_F(MicroversionsTest, SizeLimitsThatAreNotPositiveIntegersAreRefused) {
+  const auto before = api_.engine().last();
+  struct Case {
+    std::string specs, message;
+  };
+  const std::vector<Case> cases = {
+      {R"("provisioning:max_share_size": "ten")", "share_size must be an integer"},
+      {R"("provisioning:max_share_size": "1.5")", "share_size must be an integer"},
+      {R"("provisioning:min_share_size": "0")", "share_size must be >= 1"},
+      {R"("provisioning:min_share_size": "-3")", "share_size must be >= 1"},
+  };
+  for (const auto& c : cases) {
+    auto r = create_type("bad", c.specs);
+    EXPECT_EQ(r.status, 400u) << c.specs;
+    EXPECT_EQ(r.message(), c.message) << c.specs;
+  }
+  EXPECT_EQ(api_.engine().last(), before);
+  // Integers as JSON numbers are what Manila stores as their text.
+  EXPECT_EQ(create_type("numbers", R"("provisioning:max_share_size": 10)").status, 200u);
+}
+
+// ---- 2.80: source_backup_id ------------------------------------------------------------------
+
+TEST_F(MicroversionsTest, SharesNameNoSourceBackupFrom2_80) {
+  type_id("default");
+  const auto id = share_id();
+  EXPECT_FALSE(has(api_.get("/v2/shares/" + id, ApiHarness::kAlice, "2.79").body.at("share"),
+                   "source_backup_id"));
+  EXPECT_TRUE(api_.get("/v2/shares/" + id, ApiHarness::kAlice, "2.80")
+                  .body.at("share")
+                  .at("source_backup_id")
+                  .is_null());
+}
+
+// ---- 2.65 / 2.67: scheduler hints -----------------------------------------------------------
+
+TEST_F(MicroversionsTest, SchedulerHintsPlaceTheShareWithOrAwayFromOthersFrom2_65) {
+  type_id("default");
+  type_id("second", R"("share_backend_name": "nfs2")");
+  const auto first = share_id();  // on nfs1, the default back end
+
+  auto with = create_share(R"("scheduler_hints": {"same_host": ")" + first + R"("})", "2.65");
+  ASSERT_EQ(with.status, 200u) << with.raw.body();
+  EXPECT_EQ(with.body.at("share").at("status"), "available");
+  EXPECT_EQ(text(with.body.at("share").at("metadata").at("__affinity_same_host")), first);
+
+  // Away from a share on the only back end the type can use: no back end is left.
+  auto away = create_share(R"("scheduler_hints": {"different_host": ")" + first + R"("})", "2.65");
+  ASSERT_EQ(away.status, 200u) << away.raw.body();
+  EXPECT_EQ(away.body.at("share").at("status"), "error");
+  EXPECT_EQ(text(away.body.at("share").at("metadata").at("__affinity_different_host")), first);
+  // The same with a type placed on another back end.
+  auto elsewhere = create_share(
+      R"("share_type": "second", "scheduler_hints": {"different_host": ")" + first + R"("})",
+      "2.65");
+  EXPECT_EQ(elsewhere.body.at("share").at("status"), "available");
+
+  // Clients send {} when there are none.
+  EXPECT_EQ(create_share(R"("scheduler_hints": {})", "2.65").status, 200u);
+}
+
+TEST_F(MicroversionsTest, SchedulerHintsNameSharesTheCallerCanSeeByUuid) {
+  type_id("default");
+  const auto mine = share_id();
+  auto theirs = create_share("", "2.72", ApiHarness::kMallory);
+  ASSERT_EQ(theirs.status, 200u);
+  const auto foreign = text(theirs.body.at("share").at("id"));
+  const auto before = api_.engine().last();
+
+  auto bad = create_share(R"("scheduler_hints": {"same_host": ")" + mine + R"(,not-a-uuid"})");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.message(), "not-a-uuid is not a valid uuid.");
+  const std::string unknown = "0b7e3c1a-4a5e-4c2f-9d2e-1f6b8a9c0d11";
+  auto missing = create_share(R"("scheduler_hints": {"different_host": ")" + unknown + R"("})");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(missing.message(), "ShareNotFound: Share " + unknown + " could not be found.");
+  auto other = create_share(R"("scheduler_hints": {"same_host": ")" + foreign + R"("})");
+  EXPECT_EQ(other.status, 404u);
+  EXPECT_EQ(other.message(), "ShareNotFound: Share " + foreign + " could not be found.");
+  auto kind = create_share(R"("scheduler_hints": {"same_host": ["x"]})");
+  EXPECT_EQ(kind.status, 400u);
+  EXPECT_EQ(kind.message(),
+            "'same_host' in 'scheduler_hints' must be a string of share ids separated by commas, "
+            "not an array.");
+  EXPECT_EQ(api_.engine().last(), before);
+
+  // Below 2.65 Manila does not read them.
+  EXPECT_EQ(create_share(R"("scheduler_hints": {"same_host": "not-a-uuid"})", "2.64").status,
+            200u);
+}
+
+TEST_F(MicroversionsTest, OnlyHostPlacesAnAdministratorsShareFrom2_67) {
+  type_id("default");
+  auto admin = [&](const std::string& only_host, const std::string& version) {
+    auto r = create_share(R"("scheduler_hints": {"only_host": ")" + only_host + R"("})", version,
+                          ApiHarness::kAdmin);
+    EXPECT_EQ(r.status, 200u) << r.raw.body();
+    return r.body.at("share");
+  };
+  EXPECT_EQ(admin("nfs2", "2.67").at("host"), "nfs2");
+  EXPECT_EQ(admin("nfs2", "2.66").at("host"), "nfs1");  // dropped below 2.67
+  auto nowhere = admin("no-such-back-end", "2.67");
+  EXPECT_EQ(nowhere.at("status"), "error");
+  EXPECT_TRUE(nowhere.at("host").is_null());
+  // Manila's filter heeds only_host for administrators only.
+  auto member = create_share(R"("scheduler_hints": {"only_host": "nfs2"})", "2.67");
+  ASSERT_EQ(member.status, 200u);
+  const auto id = text(member.body.at("share").at("id"));
+  EXPECT_EQ(api_.get("/v2/shares/" + id, ApiHarness::kAdmin, "2.67").body.at("share").at("host"),
+            "nfs1");
+}
+
+// ---- version documents ----------------------------------------------------------------------
+
+TEST_F(MicroversionsTest, TheRootAdvertisesTheMaximumWhateverVersionIsAsked) {
+  for (const std::string v : {"", "2.80", "2.999", "garbage"}) {
+    auto r = api_.call(boost::beast::http::verb::get, "/", "", ApiHarness::kAlice, v);
+    EXPECT_EQ(r.status, 300u) << v;
+    EXPECT_EQ(r.body.at("versions").at(0).at("version"), "2.80") << v;
+    EXPECT_EQ(r.body.at("versions").at(0).at("min_version"), "2.0") << v;
+  }
+  auto high = api_.get("/v2/", ApiHarness::kAlice, "2.81");
+  EXPECT_EQ(high.status, 406u);
+  EXPECT_EQ(high.message(),
+            "Version 2.81 is not supported by the API. Minimum is 2.0 and maximum is 2.80.");
+}
+
+}  // namespace
+}  // namespace agate
