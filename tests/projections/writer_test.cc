@@ -2,6 +2,7 @@
 
 #include "engine/writer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -233,6 +234,49 @@ TEST(Writer, AFailedAppendFailsOnlyItsCommandInABatch) {
   EXPECT_EQ(h.digest(), h.rebuild_digest());
   auto txn = lmdb::Txn::begin_read(h.env());
   EXPECT_FALSE(h.store().state(txn)->group_id_by_name("project-a", "explode"));
+}
+
+// stop() answers every command submitted before or while it runs, each exactly once, before it
+// returns (queued commands are decided, late ones refused on their submitter's thread); after it
+// the writer may be destroyed at once and no callback comes again.
+TEST(Writer, StoppedWhileSubmittersRunAnswersEveryCommandOnceAndThenNothing) {
+  EngineHarness h;
+  projections::Journal journal(h.env(), h.log(), h.store());
+  auto writer = std::make_unique<engine::Writer>(journal, engine::make_seeded_ids(11));
+  const auto alice = EngineHarness::member("project-a");
+  constexpr int kThreads = 4, kPerThread = 300;
+  std::atomic<int> submitted{0}, answered{0}, refused{0};
+  std::atomic<bool> stopped{false}, late_answer{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        ++submitted;
+        writer->submit(alice,
+                       engine::CreateAccessGroup{fmt::format("g-{}-{}", t, i), "", "ip"},
+                       [&](engine::Outcome o) {
+                         if (stopped) late_answer = true;
+                         if (!o) {
+                           EXPECT_EQ(o.error().code, errc::unavailable);
+                           ++refused;
+                         }
+                         ++answered;
+                       });
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  writer->stop();
+  for (auto& t : threads) t.join();  // their last submits may come after stop(): refused inline
+  stopped = true;
+  writer.reset();
+  EXPECT_EQ(answered.load(), submitted.load());
+  EXPECT_EQ(answered.load(), kThreads * kPerThread);
+  EXPECT_FALSE(late_answer.load());
+  // What was accepted is in the log, and only that.
+  auto txn = lmdb::Txn::begin_read(h.env());
+  EXPECT_EQ(h.store().list_groups(txn, std::nullopt, std::nullopt, {100000, 0}).size(),
+            static_cast<std::size_t>(answered - refused));
 }
 
 TEST(Writer, StoppedWriterRefusesNewCommands) {
