@@ -23,6 +23,14 @@ struct DeleteShareType {
   std::string share_type_id;
 };
 
+// Admin (2.50): changes a type's name, description or visibility; what is absent stays.
+struct UpdateShareType {
+  std::string share_type_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;  // "" clears it
+  std::optional<bool> is_public;
+};
+
 struct CreateShare {
   std::string name;
   std::string description;
@@ -121,6 +129,6 @@ using Command =
     std::variant<CreateShareType, DeleteShareType, CreateShare, SetShareStatus, DeleteShare,
                  CreateAccessGroup, UpdateAccessGroup, DeleteAccessGroup, AddEntry, RemoveEntry,
                  AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
-                 SyncAccess, RecordDriverOutcome>;
+                 SyncAccess, RecordDriverOutcome, UpdateShareType>;
 
 }  // namespace agate::engine

@@ -138,6 +138,12 @@ bool is_uuid_like(std::string_view text) {
   return digits == 32;
 }
 
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (const auto& p : parts) {
@@ -208,6 +214,51 @@ class Decider {
     out_.emit(ctx_.project_id,
               events::ShareTypeCreated{out_.new_id(), c.name, c.description, c.is_public,
                                        sanitize_extra_specs(c.extra_specs)});
+    return out_.take();
+  }
+
+  // Manila's share_types update (2.50), its checks in its order.
+  Decision operator()(const UpdateShareType& c) {
+    if (!ctx_.is_admin) {
+      return reject(errc::forbidden, "Policy doesn't allow share_type:update to be performed.");
+    }
+    if (c.name) {
+      if (trim_spaces(*c.name).empty()) {
+        return reject(errc::bad_request, "Share type name cannot be empty.");
+      }
+      if (c.name->size() > 255) {
+        return reject(errc::bad_request,
+                      "Share type name cannot be greater than 255 characters in length.");
+      }
+    }
+    if (c.description && c.description->size() > 255) {
+      return reject(errc::bad_request,
+                    "Share type description cannot be greater than 255 characters in length.");
+    }
+    if (!c.name && !c.description && !c.is_public) {
+      return reject(errc::bad_request,
+                    "Specify share type name, description, share_type_access:is_public or a "
+                    "combination thereof.");
+    }
+    auto type = s_.share_type(c.share_type_id);
+    if (!type) {
+      return reject(errc::not_found, fmt::format("ShareTypeNotFound: Share type {} could not be "
+                                                 "found.",
+                                                 c.share_type_id));
+    }
+    if (c.name) {
+      if (auto other = s_.share_type_by_name(*c.name); other && other->id != type->id) {
+        return reject(errc::conflict, fmt::format("Share Type {} already exists.", *c.name));
+      }
+    }
+    events::ShareTypeUpdated updated{type->id, c.name.value_or(type->name),
+                                     c.description.value_or(type->description),
+                                     c.is_public.value_or(type->is_public)};
+    if (updated.name == type->name && updated.description == type->description &&
+        updated.is_public == type->is_public) {
+      return out_.take();  // nothing changes: nothing to record
+    }
+    out_.emit(type->project_id, std::move(updated));
     return out_.take();
   }
 

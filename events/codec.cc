@@ -61,6 +61,13 @@ void write(s::ShareTypeDeleted::Builder b, const ShareTypeDeleted& e) {
   b.setShareTypeId(text(e.share_type_id));
 }
 
+void write(s::ShareTypeUpdated::Builder b, const ShareTypeUpdated& e) {
+  b.setShareTypeId(text(e.share_type_id));
+  b.setName(text(e.name));
+  b.setDescription(text(e.description));
+  b.setIsPublic(e.is_public);
+}
+
 void write(s::ShareCreated::Builder b, const ShareCreated& e) {
   b.setShareId(text(e.share_id));
   b.setName(text(e.name));
@@ -200,6 +207,8 @@ void write_body(s::Event::Body::Builder b, const Body& body) {
           write(b.initShareTypeCreated(), e);
         else if constexpr (std::is_same_v<T, ShareTypeDeleted>)
           write(b.initShareTypeDeleted(), e);
+        else if constexpr (std::is_same_v<T, ShareTypeUpdated>)
+          write(b.initShareTypeUpdated(), e);
         else if constexpr (std::is_same_v<T, ShareCreated>)
           write(b.initShareCreated(), e);
         else if constexpr (std::is_same_v<T, ShareStatusChanged>)
@@ -290,6 +299,10 @@ ShareTypeCreated read(s::ShareTypeCreated::Reader r) {
 }
 
 ShareTypeDeleted read(s::ShareTypeDeleted::Reader r) { return {str(r.getShareTypeId())}; }
+
+ShareTypeUpdated read(s::ShareTypeUpdated::Reader r) {
+  return {str(r.getShareTypeId()), str(r.getName()), str(r.getDescription()), r.getIsPublic()};
+}
 
 ShareCreated read(s::ShareCreated::Reader r) {
   ShareCreated e{str(r.getShareId()),
@@ -396,6 +409,8 @@ Body read_body(s::Event::Body::Reader b) {
       return read(b.getShareTypeCreated());
     case W::SHARE_TYPE_DELETED:
       return read(b.getShareTypeDeleted());
+    case W::SHARE_TYPE_UPDATED:
+      return read(b.getShareTypeUpdated());
     case W::SHARE_CREATED:
       return read(b.getShareCreated());
     case W::SHARE_STATUS_CHANGED:

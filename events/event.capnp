@@ -65,6 +65,7 @@ struct Event {
     groupDetached @20 :GroupDetached;
     accessSyncRequested @21 :AccessSyncRequested;
     driverOutcome @22 :DriverOutcome;
+    shareTypeUpdated @23 :ShareTypeUpdated;
   }
 }
 
@@ -78,6 +79,15 @@ struct ShareTypeCreated {
 
 struct ShareTypeDeleted {
   shareTypeId @0 :Text;
+}
+
+# Carries the type's name, description and visibility after the update (unchanged ones included);
+# its extra specs are not changed by it.
+struct ShareTypeUpdated {
+  shareTypeId @0 :Text;
+  name @1 :Text;
+  description @2 :Text;
+  isPublic @3 :Bool;
 }
 
 struct ShareInstance {

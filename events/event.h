@@ -53,6 +53,15 @@ struct ShareTypeDeleted {
   friend bool operator==(const ShareTypeDeleted&, const ShareTypeDeleted&) = default;
 };
 
+// The type's name, description and visibility after an update (2.50).
+struct ShareTypeUpdated {
+  std::string share_type_id;
+  std::string name;
+  std::string description;
+  bool is_public = true;
+  friend bool operator==(const ShareTypeUpdated&, const ShareTypeUpdated&) = default;
+};
+
 struct ShareInstance {
   std::string instance_id;
   std::string host;  // back end name; empty when none could be chosen
@@ -217,7 +226,8 @@ using Body =
     std::variant<ShareTypeCreated, ShareTypeDeleted, ShareCreated, ShareStatusChanged, ShareDeleted,
                  AccessGroupCreated, AccessGroupUpdated, AccessGroupDeleted, EntryAdded,
                  EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet, RuleMetadataUnset,
-                 GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome>;
+                 GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome,
+                 ShareTypeUpdated>;
 
 struct Event {
   Seq seq;  // assigned by the log on append

@@ -120,6 +120,10 @@ Response error_response(const ApiRequest& req, unsigned status, std::string_view
 // closed, and an access-log line like every other answer's.
 Response refused_request(unsigned status, std::string_view message, std::string_view peer);
 
+// webob's text for a bare 400, which Manila gives for bodies it cannot use at all.
+inline constexpr std::string_view kCouldNotComply =
+    "The server could not comply with the request since it is either malformed or otherwise "
+    "incorrect.";
 // Manila's message for a 500: the server failed, not the request.
 inline constexpr std::string_view kServerError =
     "The server has either erred or is incapable of performing the requested operation.";

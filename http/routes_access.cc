@@ -57,9 +57,6 @@ constexpr ApiVersion kLastAccessList{2, 44};     // access_list is gone from 2.4
 constexpr ApiVersion kOpenEnded{2, INT_MAX};     // the router refuses versions above the maximum
 
 constexpr std::string_view kMalformedBody = "Malformed request body";
-constexpr std::string_view kCouldNotComply =
-    "The server could not comply with the request since it is either malformed or otherwise "
-    "incorrect.";
 constexpr std::string_view kResourceNotFound = "The resource could not be found.";
 // What Manila's share actions answer for a share that is missing or not the caller's.
 constexpr std::string_view kShareNotFoundForAction = "NotFound: Resource could not be found.";

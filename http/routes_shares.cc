@@ -4,6 +4,7 @@
 //   GET    /v2/{project_id}/types[?is_public=&extra_specs=] list share types
 //   GET    /v2/{project_id}/types/default                  the type named "default"
 //   GET    /v2/{project_id}/types/{id}                     show a share type
+//   PUT    /v2/{project_id}/types/{id}                     update a share type (admin, >= 2.50)
 //   DELETE /v2/{project_id}/types/{id}                     delete a share type (admin)
 //   POST   /v2/{project_id}/shares                         create a share
 //   GET    /v2/{project_id}/shares[/detail][?filters]      list shares (summaries / details)
@@ -379,6 +380,48 @@ void show_default_type(Services& s, const ApiRequest& req, Respond respond) {
   auto type = s.store.state(txn)->share_type_by_name(engine::kDefaultShareType);
   if (!type) return respond(error_response(req, 404, "Default share type not found"));
   respond(json_response(req, 200, type_body(req, *type)));
+}
+
+// PUT /types/{id} (2.50): name, description and share_type_access:is_public, each optional.
+void update_type(Services& s, const ApiRequest& req, Respond respond) {
+  // Manila authorizes before it reads the body.
+  if (!req.context.is_admin) {
+    return respond(
+        error_response(req, 403, "Policy doesn't allow share_type:update to be performed."));
+  }
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  const std::string key =
+      !body->contains("share_type") && body->contains("volume_type") ? "volume_type" : "share_type";
+  const auto* member = body->if_contains(key);
+  // Manila answers a body without the object with webob's bare 400.
+  if (!member || !member->is_object()) return respond(error_response(req, 400, kCouldNotComply));
+  ObjectReader r(member->as_object(), key);
+  engine::UpdateShareType c;
+  c.share_type_id = req.params[0];
+  c.name = r.string("name");
+  c.description = r.string("description");
+  if (const auto* p = member->as_object().if_contains("share_type_access:is_public");
+      p && !p->is_null()) {
+    r.ignore("share_type_access:is_public");
+    std::optional<bool> value;
+    if (p->is_bool()) value = p->as_bool();
+    if (p->is_string()) value = bool_from_string(p->as_string());
+    if (!value) r.fail("share_type_access:is_public has a non-boolean value.");
+    c.is_public = value;
+  } else {
+    r.ignore("share_type_access:is_public");
+  }
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(
+      s, req, std::move(c),
+      [&s, req](const std::vector<events::Event>&) {
+        auto txn = lmdb::Txn::begin_read(s.env);
+        auto type = s.store.state(txn)->share_type(req.params[0]);
+        if (!type) return error_response(req, 404, type_not_found(req.params[0]));
+        return json_response(req, 200, type_body(req, *type));
+      },
+      std::move(respond));
 }
 
 void delete_type(Services& s, const ApiRequest& req, Respond respond) {
@@ -888,6 +931,7 @@ void add_share_type_routes(std::vector<Route>& routes) {
   routes.push_back({Verb::get, "types", list_types});
   routes.push_back({Verb::get, "types/default", show_default_type});  // before types/{}
   routes.push_back({Verb::get, "types/{}", show_type});
+  routes.push_back({Verb::put, "types/{}", update_type, {2, 50}});
   routes.push_back({Verb::delete_, "types/{}", delete_type});
 }
 

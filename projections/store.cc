@@ -378,6 +378,19 @@ class Applier {
     r_.put(d_.lookups, lookup_key(Lookup::type_name, row.name), row.id);
   }
 
+  void operator()(const events::ShareTypeUpdated& b) {
+    auto row = r_.share_type(b.share_type_id);
+    if (!row) throw missing("share type", b.share_type_id);
+    if (row->name != b.name) {
+      r_.del(d_.lookups, lookup_key(Lookup::type_name, row->name));
+      r_.put(d_.lookups, lookup_key(Lookup::type_name, b.name), row->id);
+    }
+    row->name = b.name;
+    row->description = b.description;
+    row->is_public = b.is_public;
+    r_.put(d_.lookups, lookup_id(Lookup::share_type, row->id), encode(*row));
+  }
+
   void operator()(const events::ShareTypeDeleted& b) {
     auto row = r_.share_type(b.share_type_id);
     if (!row) throw missing("share type", b.share_type_id);

@@ -6,6 +6,7 @@
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <set>
@@ -184,7 +185,10 @@ TEST(EventCodec, ReadsNoMoreWordsThanTheRecordHolds) {
   EXPECT_EQ(decoded.error().code, DecodeErrc::malformed) << decoded.error().message;
 
   // Rules that take their space decode, however many.
-  Event big = sample_events().back();
+  auto samples = sample_events();
+  Event big = *std::find_if(samples.begin(), samples.end(), [](const Event& e) {
+    return std::holds_alternative<DriverOutcome>(e.body);
+  });
   auto& removed = std::get<DriverOutcome>(big.body).removed;
   removed.assign(20000, RuleKey{AccessType::ip, ""});
   auto round_trip = decode(encode(big));

@@ -10,6 +10,9 @@
 namespace agate::events {
 namespace {
 
+// How many events one sample_events() batch holds (one of each kind).
+const std::uint64_t kSamples = testing::sample_events().size();
+
 using testing::random_event;
 using testing::sample_events;
 
@@ -88,8 +91,8 @@ TEST_F(EventLogTest, AppendNumbersEventsFromOneAndSetsTheirSeq) {
 
 TEST_F(EventLogTest, EmptyBatchAppendsNothing) {
   append(sample_events());
-  EXPECT_EQ(append({}), Seq{18});
-  EXPECT_EQ(last(), Seq{18});
+  EXPECT_EQ(append({}), Seq{kSamples});
+  EXPECT_EQ(last(), Seq{kSamples});
 }
 
 TEST_F(EventLogTest, AppendReopenScan) {
@@ -114,7 +117,7 @@ TEST_F(EventLogTest, ScansFromAnyPosition) {
   for (std::uint64_t from = 0; from <= 20; ++from) {
     auto events = read_all(Seq{from});
     const std::uint64_t start = from == 0 ? 1 : from;
-    const std::uint64_t expected = start > 18 ? 0 : 18 - start + 1;
+    const std::uint64_t expected = start > kSamples ? 0 : kSamples - start + 1;
     ASSERT_EQ(events.size(), expected) << "from " << from;
     if (!events.empty()) {
       EXPECT_EQ(events.front().seq, Seq{start});
@@ -136,7 +139,7 @@ TEST_F(EventLogTest, CallerWritesCommitWithTheBatch) {
   txn.commit();
   reopen();
   auto read = lmdb::Txn::begin_read(*env_);
-  EXPECT_EQ(log_->last(read), Seq{18});
+  EXPECT_EQ(log_->last(read), Seq{kSamples});
   // Database handles belong to their environment: open the view again after the reopen.
   auto reopened = lmdb::Dbi::try_open(read, "view");
   ASSERT_TRUE(reopened);
@@ -152,8 +155,8 @@ TEST_F(EventLogTest, AbortedBatchLeavesNothing) {
     // The caller's own write fails after the append: it aborts, and the log is as it was.
   }
   reopen();
-  EXPECT_EQ(last(), Seq{18});
-  EXPECT_EQ(read_all().size(), 18u);
+  EXPECT_EQ(last(), Seq{kSamples});
+  EXPECT_EQ(read_all().size(), kSamples);
 }
 
 TEST_F(EventLogTest, OutOfOrderAppendFailsLoudly) {

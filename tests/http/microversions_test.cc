@@ -99,6 +99,93 @@ TEST_F(MicroversionsTest, ATypesAvailabilityZonesLimitWhereItsSharesMayBeCreated
             "Invalid extra_spec: Value of optional extra_spec availability_zones is not valid.");
 }
 
+// ---- 2.50: updating a share type -----------------------------------------------------------
+
+TEST_F(MicroversionsTest, AnAdministratorUpdatesATypesNameDescriptionAndVisibilityFrom2_50) {
+  const auto id = type_id("silver");
+  const auto share = [&] {
+    api_.engine().create_type("default");
+    return share_id(R"("share_type": "silver")");
+  }();
+  auto put = [&](const std::string& body, const std::string& version = "2.50",
+                 const std::string& token = ApiHarness::kAdmin) {
+    return api_.call(boost::beast::http::verb::put, "/v2/types/" + id, body, token, version);
+  };
+  auto r = put(R"({"share_type": {"name": "gold", "description": "Fast",
+                                  "share_type_access:is_public": false}})");
+  ASSERT_EQ(r.status, 200u) << r.raw.body();
+  EXPECT_EQ(r.body.at("share_type").at("name"), "gold");
+  EXPECT_EQ(r.body.at("share_type").at("description"), "Fast");
+  EXPECT_EQ(r.body.at("share_type").at("share_type_access:is_public"), false);
+  EXPECT_EQ(r.body.at("volume_type"), r.body.at("share_type"));
+  // The share shows its type's new name; the old name no longer finds the type.
+  EXPECT_EQ(api_.get("/v2/shares/" + share, ApiHarness::kAdmin, "2.50")
+                .body.at("share")
+                .at("share_type_name"),
+            "gold");
+  EXPECT_EQ(create_share(R"("share_type": "silver")").status, 404u);
+  // What is absent stays; "" clears the description; strings are booleans too.
+  auto again = put(R"({"share_type": {"description": "", "share_type_access:is_public": "true"}})");
+  ASSERT_EQ(again.status, 200u) << again.raw.body();
+  EXPECT_EQ(again.body.at("share_type").at("name"), "gold");
+  EXPECT_TRUE(again.body.at("share_type").at("description").is_null());
+  EXPECT_EQ(again.body.at("share_type").at("share_type_access:is_public"), true);
+  // The same values again change nothing and record nothing.
+  const auto before = api_.engine().last();
+  EXPECT_EQ(put(R"({"share_type": {"name": "gold"}})").status, 200u);
+  EXPECT_EQ(api_.engine().last(), before);
+  EXPECT_EQ(api_.engine().digest(), api_.engine().rebuild_digest());
+}
+
+TEST_F(MicroversionsTest, BadTypeUpdatesGetManilasErrorsAndWriteNothing) {
+  const auto id = type_id("silver");
+  type_id("bronze");
+  const auto before = api_.engine().last();
+  struct Case {
+    std::string body;
+    unsigned status;
+    std::string message;
+    std::string target = "";
+    std::string token = ApiHarness::kAdmin;
+  };
+  const std::vector<Case> cases = {
+      {R"({"share_type": {}})", 400,
+       "Specify share type name, description, share_type_access:is_public or a combination "
+       "thereof."},
+      {R"({"share_type": {"name": null, "description": null}})", 400,
+       "Specify share type name, description, share_type_access:is_public or a combination "
+       "thereof."},
+      {R"({"share_type": {"name": "  "}})", 400, "Share type name cannot be empty."},
+      {R"({"share_type": {"name": ")" + std::string(256, 'n') + R"("}})", 400,
+       "Share type name cannot be greater than 255 characters in length."},
+      {R"({"share_type": {"description": ")" + std::string(256, 'd') + R"("}})", 400,
+       "Share type description cannot be greater than 255 characters in length."},
+      {R"({"share_type": {"share_type_access:is_public": "maybe"}})", 400,
+       "share_type_access:is_public has a non-boolean value."},
+      {R"({"share_type": {"colour": "red"}})", 400, "Unknown element 'colour' in 'share_type'."},
+      {R"({"other": {}})", 400,
+       "The server could not comply with the request since it is either malformed or otherwise "
+       "incorrect."},
+      {R"({"share_type": {"name": "bronze"}})", 409, "Share Type bronze already exists."},
+      {R"({"share_type": {"name": "x"}})", 404,
+       "ShareTypeNotFound: Share type 0b7e3c1a-4a5e-4c2f-9d2e-1f6b8a9c0d11 could not be found.",
+       "0b7e3c1a-4a5e-4c2f-9d2e-1f6b8a9c0d11"},
+      {R"({"share_type": {"name": "x"}})", 403,
+       "Policy doesn't allow share_type:update to be performed.", "", ApiHarness::kAlice},
+  };
+  for (const auto& c : cases) {
+    auto r = api_.call(boost::beast::http::verb::put,
+                       "/v2/types/" + (c.target.empty() ? id : c.target), c.body, c.token, "2.50");
+    EXPECT_EQ(r.status, c.status) << c.body;
+    EXPECT_EQ(r.message(), c.message) << c.body;
+  }
+  // Below 2.50 there is no such route.
+  auto old = api_.call(boost::beast::http::verb::put, "/v2/types/" + id,
+                       R"({"share_type": {"name": "x"}})", ApiHarness::kAdmin, "2.49");
+  EXPECT_EQ(old.status, 404u);
+  EXPECT_EQ(api_.engine().last(), before);
+}
+
 // ---- 2.54: progress -------------------------------------------------------------------------
 
 TEST_F(MicroversionsTest, SharesShowTheirProgressFrom2_54) {

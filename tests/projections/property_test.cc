@@ -25,6 +25,7 @@ class RandomWorkload {
     // Admin-only commands mostly come from an admin, so that they are accepted often enough.
     const bool admin_only = std::holds_alternative<engine::CreateShareType>(command) ||
                             std::holds_alternative<engine::DeleteShareType>(command) ||
+                            std::holds_alternative<engine::UpdateShareType>(command) ||
                             std::holds_alternative<engine::SetShareStatus>(command);
     const auto ctx = admin_only && chance(80) ? EngineHarness::admin() : pick_context();
     auto outcome = h_.run(ctx, command);
@@ -94,7 +95,16 @@ class RandomWorkload {
                                        "", true,
                                        {{"share_backend_name", chance(80) ? "nfs1" : "gone"},
                                         {"driver_handles_share_servers", chance(90) ? "False" : "maybe"}}};
-      case 1: return engine::DeleteShareType{id_from(types_)};
+      case 1:
+        if (chance(50)) {
+          return engine::UpdateShareType{
+              id_from(types_),
+              chance(50) ? std::optional<std::string>("t" + std::to_string(rng_() % 4))
+                         : std::nullopt,
+              chance(30) ? std::optional<std::string>("d") : std::nullopt,
+              chance(30) ? std::optional<bool>(chance(50)) : std::nullopt};
+        }
+        return engine::DeleteShareType{id_from(types_)};
       case 2:
       case 3: {
         engine::CreateShare c;
@@ -216,7 +226,7 @@ class PropertyTest : public ::testing::TestWithParam<std::uint64_t> {};
 TEST_P(PropertyTest, LiveProjectionsEqualARebuildAfterEverySequence) {
   EngineHarness h(GetParam());
   RandomWorkload workload(h, GetParam());
-  for (int round = 0; round < 4; ++round) {
+  for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 500; ++i) workload.step();
     ASSERT_EQ(h.digest(), h.rebuild_digest()) << "after " << (round + 1) * 500 << " commands";
   }

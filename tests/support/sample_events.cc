@@ -72,6 +72,7 @@ std::vector<Event> sample_events() {
                                      {{ceph, AccessLevel::ro}, {bad, AccessLevel::rw}},
                                      {{AccessType::user, "gone"}},
                                      true}));
+  v.push_back(envelope(ShareTypeUpdated{"st-1", "gold", "", false}));
   return v;
 }
 

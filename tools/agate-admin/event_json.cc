@@ -29,6 +29,12 @@ json::object body(const ShareTypeCreated& b) {
           {"extra_specs", metadata(b.extra_specs)}};
 }
 json::object body(const ShareTypeDeleted& b) { return {{"share_type_id", b.share_type_id}}; }
+json::object body(const ShareTypeUpdated& b) {
+  return {{"share_type_id", b.share_type_id},
+          {"name", b.name},
+          {"description", b.description},
+          {"is_public", b.is_public}};
+}
 json::object body(const ShareCreated& b) {
   json::array instances;
   for (const auto& in : b.instances) {
