@@ -204,6 +204,13 @@ TEST_F(ClientsTest, OpenstackCliWorksWithNoVersionOption) {
   auto types = openstack(bob, {"share", "type", "list", "-f", "json"});
   ASSERT_RAN(types);
   EXPECT_EQ(json_of(types).at(0).at("Name"), "default");
+  // Updating a type (2.50), and is_default (2.46) shown.
+  ASSERT_RAN(openstack(admin, {"share", "type", "set", "default", "--description", "The usual"}));
+  auto type = openstack(bob, {"share", "type", "show", "default", "-f", "json"});
+  ASSERT_RAN(type);
+  EXPECT_EQ(json_of(type).at("description"), "The usual");
+  EXPECT_EQ(json_of(type).at("is_default"), true) << type.output;
+  EXPECT_EQ(json_of(type).at("visibility"), "public");
 
   auto created = openstack(bob, {"share", "create", "NFS", "1", "--name", "o1", "--share-type",
                                  "default", "-f", "json"});
@@ -216,6 +223,11 @@ TEST_F(ClientsTest, OpenstackCliWorksWithNoVersionOption) {
   auto shown = openstack(bob, {"share", "show", share, "-f", "json"});
   ASSERT_RAN(shown);
   EXPECT_EQ(json_of(shown).at("name"), "o1");
+  EXPECT_EQ(json_of(shown).at("progress"), "100%");
+  // share show also lists the export locations (GET /shares/{id}/export_locations).
+  EXPECT_NE(json_of(shown).at("export_locations").as_string().find("/shares/share-" + share),
+            std::string::npos)
+      << shown.output;
 
   auto rule = openstack(bob, {"share", "access", "create", share, "ip", "10.1.0.0/16",
                               "--access-level", "ro", "--properties", "a=b", "-f", "json"});
