@@ -113,7 +113,11 @@ TEST_F(ClientsTest, ManilaCliManagesTypesSharesAndAccessRules) {
   ASSERT_RAN(type);
   EXPECT_EQ(field(type.output, "Name"), "default");
   EXPECT_EQ(field(type.output, "Visibility"), "public");
+  EXPECT_EQ(field(type.output, "is_default"), "YES");  // 2.46
   EXPECT_EQ(count(log(), "GET / 300"), 1) << "version discovery";
+  auto updated = manila(admin, {"type-update", "default", "--description", "The usual"});  // 2.50
+  ASSERT_RAN(updated);
+  EXPECT_EQ(field(updated.output, "Description"), "The usual");
 
   auto plain = manila(alice, {"create", "NFS", "1", "--name", "plain"});
   ASSERT_RAN(plain);
