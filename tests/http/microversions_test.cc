@@ -249,6 +249,38 @@ TEST_F(MicroversionsTest, SizeLimitsThatAreNotPositiveIntegersAreRefused) {
   EXPECT_EQ(create_type("numbers", R"("provisioning:max_share_size": 10)").status, 200u);
 }
 
+// ---- 2.74: access changes on a share in error ----------------------------------------------
+
+TEST_F(MicroversionsTest, AccessChangesOnAShareInErrorAreAllowedFrom2_74) {
+  type_id("default");
+  const auto id = share_id();
+  auto grant = [&](const std::string& version, const std::string& to) {
+    return api_.post("/v2/shares/" + id + "/action",
+                     R"({"allow_access": {"access_type": "ip", "access_to": ")" + to + R"("}})",
+                     ApiHarness::kAlice, version);
+  };
+  auto rule = grant("2.72", "10.0.0.1");
+  ASSERT_EQ(rule.status, 200u) << rule.raw.body();
+  ASSERT_EQ(api_.post("/v2/shares/" + id + "/action", R"({"reset_status": {"status": "error"}})",
+                      ApiHarness::kAdmin, "2.72")
+                .status,
+            202u);
+  const auto before = api_.engine().last();
+  auto refused = grant("2.73", "10.0.0.2");
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.message(),
+            "New access rules cannot be applied while the share or any of its replicas or "
+            "migration copies lacks a valid host or is in an invalid state.");
+  const std::string deny =
+      R"({"deny_access": {"access_id": ")" + text(rule.body.at("access").at("id")) + R"("}})";
+  auto not_denied = api_.post("/v2/shares/" + id + "/action", deny, ApiHarness::kAlice, "2.73");
+  EXPECT_EQ(not_denied.status, 400u);
+  EXPECT_EQ(api_.engine().last(), before);
+  EXPECT_EQ(grant("2.74", "10.0.0.2").status, 200u);
+  EXPECT_EQ(api_.post("/v2/shares/" + id + "/action", deny, ApiHarness::kAlice, "2.74").status,
+            202u);
+}
+
 // ---- 2.80: source_backup_id ------------------------------------------------------------------
 
 TEST_F(MicroversionsTest, SharesNameNoSourceBackupFrom2_80) {
