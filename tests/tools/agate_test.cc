@@ -687,7 +687,7 @@ TEST_F(AgateTest, OlderMicroversionsUseTheActionsOfTheirTime) {
   // Versions agated does not serve are its 406.
   EXPECT_TRUE(server_error(alice({"--api-version", "2.99", "list"}), 406,
                            "Version 2.99 is not supported by the API. Minimum is 2.0 and maximum "
-                           "is 2.45."));
+                           "is 2.72."));
 }
 
 TEST_F(AgateTest, UrlAndTokenComeFromTheEnvironment) {
