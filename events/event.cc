@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
     "shareDeleted",        "accessGroupCreated", "accessGroupUpdated", "accessGroupDeleted",
     "entryAdded",          "entryRemoved",       "ruleAllowed",        "ruleDenied",
     "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
-    "accessSyncRequested", "driverOutcome",
+    "accessSyncRequested", "driverOutcome",      "shareSoftDeleted",   "shareRestored",
 };
 
 }  // namespace

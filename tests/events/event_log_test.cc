@@ -88,8 +88,9 @@ TEST_F(EventLogTest, AppendNumbersEventsFromOneAndSetsTheirSeq) {
 
 TEST_F(EventLogTest, EmptyBatchAppendsNothing) {
   append(sample_events());
-  EXPECT_EQ(append({}), Seq{18});
-  EXPECT_EQ(last(), Seq{18});
+  const Seq end{sample_events().size()};
+  EXPECT_EQ(append({}), end);
+  EXPECT_EQ(last(), end);
 }
 
 TEST_F(EventLogTest, AppendReopenScan) {
@@ -111,10 +112,11 @@ TEST_F(EventLogTest, AppendReopenScan) {
 
 TEST_F(EventLogTest, ScansFromAnyPosition) {
   append(sample_events());
-  for (std::uint64_t from = 0; from <= 20; ++from) {
+  const std::uint64_t n = sample_events().size();
+  for (std::uint64_t from = 0; from <= n + 2; ++from) {
     auto events = read_all(Seq{from});
     const std::uint64_t start = from == 0 ? 1 : from;
-    const std::uint64_t expected = start > 18 ? 0 : 18 - start + 1;
+    const std::uint64_t expected = start > n ? 0 : n - start + 1;
     ASSERT_EQ(events.size(), expected) << "from " << from;
     if (!events.empty()) {
       EXPECT_EQ(events.front().seq, Seq{start});
@@ -136,7 +138,7 @@ TEST_F(EventLogTest, CallerWritesCommitWithTheBatch) {
   txn.commit();
   reopen();
   auto read = lmdb::Txn::begin_read(*env_);
-  EXPECT_EQ(log_->last(read), Seq{18});
+  EXPECT_EQ(log_->last(read), Seq{events.size()});
   // Database handles belong to their environment: open the view again after the reopen.
   auto reopened = lmdb::Dbi::try_open(read, "view");
   ASSERT_TRUE(reopened);
@@ -152,8 +154,8 @@ TEST_F(EventLogTest, AbortedBatchLeavesNothing) {
     // The caller's own write fails after the append: it aborts, and the log is as it was.
   }
   reopen();
-  EXPECT_EQ(last(), Seq{18});
-  EXPECT_EQ(read_all().size(), 18u);
+  EXPECT_EQ(last(), Seq{sample_events().size()});
+  EXPECT_EQ(read_all().size(), sample_events().size());
 }
 
 TEST_F(EventLogTest, OutOfOrderAppendFailsLoudly) {
