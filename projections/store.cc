@@ -1011,6 +1011,16 @@ class TxnState final : public engine::State {
     if (!record) return std::nullopt;
     return std::move(record->row);
   }
+  std::vector<std::string> expired_shares(std::int64_t now_micros,
+                                          std::size_t limit) const override {
+    std::vector<std::string> out;
+    if (limit == 0) return out;
+    r_.each_in_recycle_bin(now_micros, [&](std::string id, std::int64_t) {
+      out.push_back(std::move(id));
+      return out.size() < limit;
+    });
+    return out;
+  }
   std::optional<InstanceRow> instance(std::string_view id) const override {
     auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, id));
     return share_id ? r_.instance(*share_id, id) : std::nullopt;
@@ -1095,6 +1105,11 @@ class TxnState final : public engine::State {
   }
   std::string default_backend() const override { return options_.default_backend; }
   const engine::Limits& limits() const override { return options_.limits; }
+  std::int64_t soft_deleted_share_retention_micros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               options_.soft_deleted_share_retention)
+        .count();
+  }
 
  private:
   void each_mapping(lmdb::Dbi dbi, std::string_view prefix,
