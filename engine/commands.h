@@ -3,6 +3,8 @@
 // Commands: what callers ask the engine to change. Plain values, built by http/ from requests
 // (strings as the caller sent them; validation is decide()'s job) and by the dispatcher.
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -125,10 +127,31 @@ struct RecordDriverOutcome {
   events::DriverOutcome outcome;
 };
 
+// Moves a share to the recycle bin (Manila's soft_delete, 2.69) for the configured retention.
+// It keeps its instances, its direct rules and its groups (whose entries still reach it), but
+// its own access (allow, deny, attach, detach, sync) and its status are frozen until it is
+// restored; DeleteShare still deletes it at once.
+struct SoftDeleteShare {
+  std::string share_id;
+};
+
+// Brings a share back from the recycle bin as it went in (Manila's restore). A share that is
+// not in the bin is left as it is: no events.
+struct RestoreShare {
+  std::string share_id;
+};
+
+// The system's (engine/recycle_bin.h): deletes, as DeleteShare does, the shares whose time in
+// the recycle bin had ended at the decision's time, the earliest first, at most `max_shares`.
+struct PurgeExpiredShares {
+  std::size_t max_shares = 100;
+};
+
 using Command =
     std::variant<CreateShareType, DeleteShareType, CreateShare, SetShareStatus, DeleteShare,
                  CreateAccessGroup, UpdateAccessGroup, DeleteAccessGroup, AddEntry, RemoveEntry,
                  AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
-                 SyncAccess, RecordDriverOutcome, UpdateShareType>;
+                 SyncAccess, RecordDriverOutcome, UpdateShareType, SoftDeleteShare,
+                 RestoreShare, PurgeExpiredShares>;
 
 }  // namespace agate::engine

@@ -7,6 +7,7 @@
 #include <functional>
 #include <cctype>
 #include <set>
+#include <stdexcept>
 
 #include "engine/share_type_specs.h"
 
@@ -45,6 +46,22 @@ const std::set<std::string_view> kShareStatuses = {
 const std::vector<std::string_view> kShareProtocols = {"NFS",  "CIFS",   "GLUSTERFS",
                                                        "HDFS", "CEPHFS", "MAPRFS"};
 
+// The recycle bin (2.69), as manila/api/v2/shares.py and share/api.py word it.
+constexpr std::string_view kNotFoundForSoftDelete = "The resource could not be found.";
+constexpr std::string_view kSoftDeletedAlready =
+    "Invalid share: The share has been soft deleted already.";
+constexpr std::string_view kDeletableStatuses =
+    "Invalid share: Share status must be one of ('available', 'error', 'inactive').";
+
+// What may not be done to a share in the recycle bin; `what` as in "Cannot allow access".
+std::string soft_deleted_refusal(std::string_view what, std::string_view share_id) {
+  return fmt::format("Cannot {} for share '{}' since it has been soft deleted.", what, share_id);
+}
+
+bool deletable_status(std::string_view status) {
+  return status == "available" || status == "error" || status == "inactive";
+}
+
 constexpr std::size_t kMaxNameLength = 255;
 // Manila's access_to column is String(255): longer values fail in its database (a 500 there).
 constexpr std::size_t kMaxAccessToLength = 255;
@@ -69,6 +86,7 @@ class Emitter {
     events_.push_back(std::move(e));
   }
   std::string new_id() { return in_.ids->next_id(); }
+  std::int64_t now() const { return in_.now_micros; }
   std::vector<Event> take() { return std::move(events_); }
 
  private:
@@ -411,6 +429,12 @@ class Decider {
     if (!share) {
       return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
     }
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden,
+                    fmt::format("status cannot be reset for share '{}' since it has been soft "
+                                "deleted.",
+                                share->id));
+    }
     if (!kShareStatuses.contains(c.status)) {
       return reject(errc::bad_request, fmt::format("Invalid status '{}' for a share.", c.status));
     }
@@ -425,12 +449,56 @@ class Decider {
     if (!share || !visible(ctx_, share->project_id)) {
       return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
     }
-    if (share->status != "available" && share->status != "error" && share->status != "inactive") {
-      return reject(errc::forbidden,
-                    "Invalid share: Share status must be one of ('available', 'error', "
-                    "'inactive').");
+    // A share in the recycle bin is deleted at once, as Manila does.
+    if (!deletable_status(share->status)) {
+      return reject(errc::forbidden, std::string(kDeletableStatuses));
     }
     out_.emit(share->project_id, events::ShareDeleted{share->id});
+    return out_.take();
+  }
+
+  Decision operator()(const SoftDeleteShare& c) {
+    auto share = s_.share(c.share_id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::not_found, std::string(kNotFoundForSoftDelete));
+    }
+    if (share->is_soft_deleted) return reject(errc::forbidden, std::string(kSoftDeletedAlready));
+    if (!deletable_status(share->status)) {
+      return reject(errc::forbidden, std::string(kDeletableStatuses));
+    }
+    out_.emit(share->project_id,
+              events::ShareSoftDeleted{share->id,
+                                       out_.now() + s_.soft_deleted_share_retention_micros()});
+    return out_.take();
+  }
+
+  Decision operator()(const RestoreShare& c) {
+    auto share = s_.share(c.share_id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::not_found, fmt::format("No share exists with ID {}.", c.share_id));
+    }
+    if (!share->is_soft_deleted) return out_.take();
+    if (share->status == "deleting" || share->status == "error_deleting") {
+      return reject(errc::forbidden,
+                    fmt::format("Share {} is being deleted or has suffered an error during "
+                                "deletion, cannot be restored.",
+                                share->id));
+    }
+    out_.emit(share->project_id, events::ShareRestored{share->id});
+    return out_.take();
+  }
+
+  Decision operator()(const PurgeExpiredShares& c) {
+    if (!ctx_.is_admin) {
+      return reject(errc::forbidden, "Only the system purges the recycle bin.");
+    }
+    for (const auto& id : s_.expired_shares(out_.now(), c.max_shares)) {
+      auto share = s_.share(id);
+      if (!share || !share->is_soft_deleted) {
+        throw std::logic_error("the recycle bin lists share " + id + ", which is not in it");
+      }
+      out_.emit(share->project_id, events::ShareDeleted{share->id});
+    }
     return out_.take();
   }
 
@@ -560,6 +628,9 @@ class Decider {
   Decision operator()(const AllowAccess& c) {
     auto share = visible_share(c.share_id);
     if (!share) return share.error();
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden, soft_deleted_refusal("allow access", share->id));
+    }
     const auto instances = check_instances(s_, *share, ctx_.version);
     if (ctx_.version < ApiVersion{2, 28} && instances.any_access_error) {
       return reject(errc::bad_request, std::string(kCannotAllowWhileError));
@@ -603,6 +674,9 @@ class Decider {
   Decision operator()(const DenyAccess& c) {
     auto share = visible_share(c.share_id);
     if (!share) return share.error();
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden, soft_deleted_refusal("deny access", share->id));
+    }
     auto rule = s_.rule(c.access_id);
     std::optional<MappingRow> mapping;
     if (!rule || rule->share_id != share->id) {
@@ -649,6 +723,9 @@ class Decider {
   Decision operator()(const AttachGroup& c) {
     auto share = visible_share(c.share_id);
     if (!share) return share.error();
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden, soft_deleted_refusal("allow access", share->id));
+    }
     auto group = visible_group(c.group_id);
     if (!group) return group.error();
     if (group->project_id != share->project_id) {
@@ -702,6 +779,9 @@ class Decider {
   Decision operator()(const SyncAccess& c) {
     auto share = visible_share(c.share_id);
     if (!share) return share.error();
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden, soft_deleted_refusal("sync access", share->id));
+    }
     out_.emit(share->project_id, events::AccessSyncRequested{share->id});
     return out_.take();
   }

@@ -108,6 +108,10 @@ struct ShareRow {
   // The version of the share's effective rule set: bumped whenever the set changes. Every
   // instance's desired version is this.
   std::uint64_t desired_version = 0;
+  // In the recycle bin (soft-deleted) until restored, or deleted for good once
+  // scheduled_to_be_deleted_at (µs; 0 outside the bin) has passed.
+  bool is_soft_deleted = false;
+  std::int64_t scheduled_to_be_deleted_at = 0;
   friend bool operator==(const ShareRow&, const ShareRow&) = default;
 };
 

@@ -25,6 +25,10 @@ class State {
   virtual bool share_type_in_use(std::string_view id) const = 0;
 
   virtual std::optional<ShareRow> share(std::string_view id) const = 0;
+  // The shares of the recycle bin to be deleted at `now_micros` or before, the earliest first,
+  // at most `limit`.
+  virtual std::vector<std::string> expired_shares(std::int64_t now_micros,
+                                                  std::size_t limit) const = 0;
   virtual std::optional<InstanceRow> instance(std::string_view id) const = 0;
   // An instance of a deleted share whose back end has not yet been told to drop its rules.
   virtual std::optional<InstanceRow> retired_instance(std::string_view id) const = 0;
@@ -65,6 +69,8 @@ class State {
   // The back end for types without a share_backend_name extra spec; empty if none.
   virtual std::string default_backend() const = 0;
   virtual const Limits& limits() const = 0;
+  // How long a soft-deleted share stays in the recycle bin, in microseconds.
+  virtual std::int64_t soft_deleted_share_retention_micros() const = 0;
 };
 
 }  // namespace agate::engine

@@ -101,6 +101,13 @@ void write(s::ShareStatusChanged::Builder b, const ShareStatusChanged& e) {
 
 void write(s::ShareDeleted::Builder b, const ShareDeleted& e) { b.setShareId(text(e.share_id)); }
 
+void write(s::ShareSoftDeleted::Builder b, const ShareSoftDeleted& e) {
+  b.setShareId(text(e.share_id));
+  b.setScheduledToBeDeletedAtMicros(e.scheduled_to_be_deleted_at_micros);
+}
+
+void write(s::ShareRestored::Builder b, const ShareRestored& e) { b.setShareId(text(e.share_id)); }
+
 void write(s::AccessGroupCreated::Builder b, const AccessGroupCreated& e) {
   b.setGroupId(text(e.group_id));
   b.setName(text(e.name));
@@ -241,6 +248,10 @@ void write_body(s::Event::Body::Builder b, const Body& body) {
           write(b.initAccessSyncRequested(), e);
         else if constexpr (std::is_same_v<T, DriverOutcome>)
           write(b.initDriverOutcome(), e);
+        else if constexpr (std::is_same_v<T, ShareSoftDeleted>)
+          write(b.initShareSoftDeleted(), e);
+        else if constexpr (std::is_same_v<T, ShareRestored>)
+          write(b.initShareRestored(), e);
         else
           static_assert(!sizeof(T), "every event kind must be encoded");
       },
@@ -332,6 +343,12 @@ ShareStatusChanged read(s::ShareStatusChanged::Reader r) {
 }
 
 ShareDeleted read(s::ShareDeleted::Reader r) { return {str(r.getShareId())}; }
+
+ShareSoftDeleted read(s::ShareSoftDeleted::Reader r) {
+  return {str(r.getShareId()), r.getScheduledToBeDeletedAtMicros()};
+}
+
+ShareRestored read(s::ShareRestored::Reader r) { return {str(r.getShareId())}; }
 
 AccessGroupCreated read(s::AccessGroupCreated::Reader r) {
   return {str(r.getGroupId()), str(r.getName()), str(r.getDescription()),
@@ -443,6 +460,10 @@ Body read_body(s::Event::Body::Reader b) {
       return read(b.getAccessSyncRequested());
     case W::DRIVER_OUTCOME:
       return read(b.getDriverOutcome());
+    case W::SHARE_SOFT_DELETED:
+      return read(b.getShareSoftDeleted());
+    case W::SHARE_RESTORED:
+      return read(b.getShareRestored());
   }
   throw Unrepresentable{DecodeErrc::unknown_kind,
                         fmt::format("unknown event kind {} (written by a newer schema?)",

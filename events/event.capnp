@@ -66,6 +66,8 @@ struct Event {
     accessSyncRequested @21 :AccessSyncRequested;
     driverOutcome @22 :DriverOutcome;
     shareTypeUpdated @23 :ShareTypeUpdated;
+    shareSoftDeleted @24 :ShareSoftDeleted;
+    shareRestored @25 :ShareRestored;
   }
 }
 
@@ -125,6 +127,20 @@ struct ShareStatusChanged {
 }
 
 struct ShareDeleted {
+  shareId @0 :Text;
+}
+
+# The share went to the recycle bin (Manila's soft delete, 2.69). It keeps its instances, its
+# rules and its groups; it is restored (`ShareRestored`) or, once the scheduled time has passed,
+# deleted (`ShareDeleted`).
+struct ShareSoftDeleted {
+  shareId @0 :Text;
+  # Microseconds since the Unix epoch: the decision's time plus the retention configured then.
+  scheduledToBeDeletedAtMicros @1 :Int64;
+}
+
+# The share came back from the recycle bin as it went in.
+struct ShareRestored {
   shareId @0 :Text;
 }
 

@@ -15,7 +15,8 @@ constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
     "shareDeleted",        "accessGroupCreated", "accessGroupUpdated", "accessGroupDeleted",
     "entryAdded",          "entryRemoved",       "ruleAllowed",        "ruleDenied",
     "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
-    "accessSyncRequested", "driverOutcome",      "shareTypeUpdated",
+    "accessSyncRequested", "driverOutcome",      "shareTypeUpdated",   "shareSoftDeleted",
+    "shareRestored",
 };
 
 }  // namespace

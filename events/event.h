@@ -103,6 +103,18 @@ struct ShareDeleted {
   friend bool operator==(const ShareDeleted&, const ShareDeleted&) = default;
 };
 
+// The share went to the recycle bin; see event.capnp.
+struct ShareSoftDeleted {
+  std::string share_id;
+  std::int64_t scheduled_to_be_deleted_at_micros = 0;
+  friend bool operator==(const ShareSoftDeleted&, const ShareSoftDeleted&) = default;
+};
+
+struct ShareRestored {
+  std::string share_id;
+  friend bool operator==(const ShareRestored&, const ShareRestored&) = default;
+};
+
 struct AccessGroupCreated {
   std::string group_id;
   std::string name;
@@ -227,7 +239,7 @@ using Body =
                  AccessGroupCreated, AccessGroupUpdated, AccessGroupDeleted, EntryAdded,
                  EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet, RuleMetadataUnset,
                  GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome,
-                 ShareTypeUpdated>;
+                 ShareTypeUpdated, ShareSoftDeleted, ShareRestored>;
 
 struct Event {
   Seq seq;  // assigned by the log on append

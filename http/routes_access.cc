@@ -5,6 +5,7 @@
 //            os-deny_access  (2.0-2.6) | deny_access  (2.7-)   deny a rule, or detach a group
 //            os-access_list  (2.0-2.6) | access_list  (2.7-2.44)
 //            os-reset_status (2.0-2.6) | reset_status (2.7-)   admin
+//            soft_delete, restore (2.69-)                     the recycle bin
 //            access_sync, list_access_groups                   the proposal's, every version
 //   GET    /v2/{project_id}/share-access-rules?share_id=S[&metadata={…}]   (2.45-)
 //   GET    /v2/{project_id}/share-access-rules/{id}                        (2.45-)
@@ -54,6 +55,7 @@ constexpr ApiVersion kTimestampsVersion{2, 33};  // created_at, updated_at in ru
 constexpr ApiVersion kMetadataVersion{2, 45};    // metadata in allow_access and rule views
 constexpr ApiVersion kNewActionNames{2, 7};      // allow_access etc. instead of os-allow_access
 constexpr ApiVersion kLastAccessList{2, 44};     // access_list is gone from 2.45
+constexpr ApiVersion kRecycleBinVersion{2, 69};  // soft_delete and restore
 constexpr ApiVersion kOpenEnded{2, INT_MAX};     // the router refuses versions above the maximum
 
 constexpr std::string_view kMalformedBody = "Malformed request body";
@@ -583,6 +585,27 @@ void reset_status(Services& s, const ApiRequest& req, std::string_view name,
       [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
 }
 
+// Puts the share in the recycle bin: 202, empty.
+void soft_delete(Services& s, const ApiRequest& req, std::string_view name,
+                 const boost::json::value& value, Respond respond) {
+  if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
+  submit(
+      s, req, engine::SoftDeleteShare{req.params[0]},
+      [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
+}
+
+// Takes the share out of the recycle bin: 202, or 200 if it was not in it (Manila's), empty.
+void restore(Services& s, const ApiRequest& req, std::string_view name,
+             const boost::json::value& value, Respond respond) {
+  if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
+  submit(
+      s, req, engine::RestoreShare{req.params[0]},
+      [req](const std::vector<events::Event>& events) {
+        return empty_response(req, events.empty() ? 200 : 202);
+      },
+      std::move(respond));
+}
+
 struct Action {
   std::string_view name;
   ApiVersion min;
@@ -593,7 +616,7 @@ struct Action {
 
 // Manila binds each action to a version range; the same action under its old name is a separate
 // entry. The router matches on path and method only, so the ranges are checked here.
-constexpr std::array<Action, 10> kActions = {{
+constexpr std::array<Action, 12> kActions = {{
     {"os-allow_access", {2, 0}, {2, 6}, allow_access},
     {"allow_access", kNewActionNames, kOpenEnded, allow_access},
     {"os-deny_access", {2, 0}, {2, 6}, deny_access},
@@ -604,6 +627,8 @@ constexpr std::array<Action, 10> kActions = {{
     {"reset_status", kNewActionNames, kOpenEnded, reset_status},
     {"access_sync", {2, 0}, kOpenEnded, access_sync},
     {"list_access_groups", {2, 0}, kOpenEnded, list_access_groups, true},
+    {"soft_delete", kRecycleBinVersion, kOpenEnded, soft_delete},
+    {"restore", kRecycleBinVersion, kOpenEnded, restore},
 }};
 
 void share_action(Services& s, const ApiRequest& req, Respond respond) {

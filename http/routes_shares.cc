@@ -7,13 +7,15 @@
 //   PUT    /v2/{project_id}/types/{id}                     update a share type (admin, >= 2.50)
 //   DELETE /v2/{project_id}/types/{id}                     delete a share type (admin)
 //   POST   /v2/{project_id}/shares                         create a share
-//   GET    /v2/{project_id}/shares[/detail][?filters]      list shares (summaries / details)
+//   GET    /v2/{project_id}/shares[/detail][?filters]      list shares (summaries / details);
+//                                                          the recycle bin's only with
+//                                                          is_soft_deleted=true (>= 2.69)
 //   GET    /v2/{project_id}/shares/{id}                    show a share
 //   DELETE /v2/{project_id}/shares/{id}                    delete a share
 //   GET    /v2/{project_id}/shares/{id}/export_locations[/{el_id}]      (>= 2.9)
 //   GET    /v2/{project_id}/share-replicas[/detail][?share_id=]          (>= 2.11; always empty)
 //
-// POST /v2/shares/{id}/action lives in routes_access.cc.
+// POST /v2/shares/{id}/action lives in routes_access.cc (soft_delete and restore too).
 //
 // Views follow manila/api/views/shares.py, types.py and export_locations.py by microversion.
 // Another project's share, and a private share type seen by a non-admin, are "not found".
@@ -572,6 +574,10 @@ class ShareViews {
     }
     // Agate has no share backups to restore a share from.
     if (at_least(req_, 80)) o["source_backup_id"] = nullptr;
+    if (at_least(req_, 69)) {
+      o["is_soft_deleted"] = share.is_soft_deleted;
+      o["scheduled_to_be_deleted_at"] = time_value(share.scheduled_to_be_deleted_at);
+    }
     if (req_.context.is_admin) {
       o["share_server_id"] = nullptr;
       o["host"] = insts.empty() ? json::value(nullptr) : nullable(insts.front().host);
@@ -803,8 +809,19 @@ boost::system::result<ShareQuery, std::string> share_query(const ApiRequest& req
                    "share_group_snapshot_id"}) {
     if (auto v = req.query_value(key); v && !v->empty()) q.match_none = true;
   }
-  // is_public and is_soft_deleted are accepted and ignored: another project's public share is
-  // never listed (docs/api/shares.md), and below 2.69 Manila drops is_soft_deleted.
+  // Lists hold the shares in the recycle bin only when asked for them (2.69), and never mix
+  // them with the others; below 2.69 Manila drops the parameter.
+  if (at_least(req, 69)) {
+    if (auto v = req.query_value("is_soft_deleted")) {
+      auto b = bool_from_string(*v);
+      if (!b) {
+        return fmt::format("Invalid value {} for is_soft_deleted. Expecting a boolean.", *v);
+      }
+      q.filter.soft_deleted = *b;
+    }
+  }
+  // is_public is accepted and ignored: another project's public share is never listed
+  // (docs/api/shares.md).
   if (auto k = req.query_value("sort_key")) q.sort_key = *k == "name" ? "display_name" : *k;
   if (auto d = req.query_value("sort_dir")) {
     const std::string dir = lower(*d);

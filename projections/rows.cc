@@ -207,7 +207,8 @@ void write_share(RowWriter& w, const engine::ShareRow& r) {
   w.id(r.id).str(r.project_id).str(r.user_id).str(r.name).str(r.description).str(r.share_proto)
       .u64(r.size_gib).id(r.share_type_id).boolean(r.is_public).str(r.status)
       .str(r.availability_zone).kvs(r.metadata).ids(r.instance_ids).i64(r.created_at)
-      .i64(r.updated_at).u64(r.desired_version);
+      .i64(r.updated_at).u64(r.desired_version).boolean(r.is_soft_deleted)
+      .i64(r.scheduled_to_be_deleted_at);
 }
 
 engine::ShareRow read_share(RowReader& r) {
@@ -228,6 +229,8 @@ engine::ShareRow read_share(RowReader& r) {
   row.created_at = r.i64();
   row.updated_at = r.i64();
   row.desired_version = r.u64();
+  row.is_soft_deleted = r.boolean();
+  row.scheduled_to_be_deleted_at = r.i64();
   return row;
 }
 

@@ -133,6 +133,8 @@ enum class Lookup : char {
   retired = 'x',         // + instance id -> InstanceRow of a deleted share, until its back end
                          //   has dropped its rules (it is in the outbox meanwhile)
   share_type = 't',      // + share type id -> ShareTypeRow
+  recycle_bin = 'd',     // + recycle_bin_time() + share id -> "": soft-deleted shares by the
+                         //   time they are to be deleted
 };
 
 std::string owned_key(std::string_view owner, char tag, std::string_view rest) {
@@ -161,6 +163,22 @@ std::string lookup_key(Lookup tag, std::string_view a, std::optional<std::string
 
 // lookups: the tag, then an id.
 std::string lookup_id(Lookup tag, std::string_view id) { return lookup_key(tag, {}, id); }
+
+// A time in µs as 8 bytes whose order is the times' order, negative ones included.
+std::string recycle_bin_time(std::int64_t micros) {
+  std::string out;
+  append_be64(out, static_cast<std::uint64_t>(micros) ^ (std::uint64_t{1} << 63));
+  return out;
+}
+
+std::int64_t read_recycle_bin_time(std::string_view bytes) {
+  return static_cast<std::int64_t>(read_be64(bytes) ^ (std::uint64_t{1} << 63));
+}
+
+std::string recycle_bin_key(const ShareRow& share) {
+  return lookup_key(Lookup::recycle_bin, recycle_bin_time(share.scheduled_to_be_deleted_at),
+                    share.id);
+}
 
 std::string shares_by_type_key(std::string_view type_id, std::string_view share_id) {
   return lookup_key(Lookup::shares_by_type, id_component(type_id), share_id);
@@ -277,6 +295,21 @@ class Rows {
       found = cursor.get(seek, v, MDB_SET_RANGE);
       k = seek;
     }
+  }
+
+  // Calls fn(share id, scheduled time) for the shares of the recycle bin to be deleted at
+  // `until_micros` or before, the earliest first (the index, not every share), until fn returns
+  // false.
+  void each_in_recycle_bin(std::int64_t until_micros,
+                           const std::function<bool(std::string, std::int64_t)>& fn) const {
+    scan_rest(d.lookups, lookup_key(Lookup::recycle_bin, ""),
+              [&](std::string_view rest, std::string_view) {
+                if (rest.size() < 8) throw RowCorrupt("corrupt recycle bin key");
+                const auto at = read_recycle_bin_time(rest.substr(0, 8));
+                if (at > until_micros) return false;
+                rest.remove_prefix(8);
+                return fn(take_id_component(rest), at);
+              });
   }
 
   // The keys under `prefix` (collected first, so the caller may then change the database).
@@ -466,8 +499,35 @@ class Applier {
     }
     r_.del(d_.lookups, shares_by_type_key(share.share_type_id, share.id));
     r_.del(d_.lookups, project_key(Lookup::project_shares, share.project_id, share.id));
+    if (share.is_soft_deleted) r_.del(d_.lookups, recycle_bin_key(share));
     // The row, instances, rules, effective rules and what mappings remain: the whole prefix.
     for (const auto& k : r_.keys(d_.shares, id_component(share.id))) r_.del(d_.shares, k);
+  }
+
+  // Only the share's row and the recycle bin's index change: the share keeps its instances,
+  // rules and groups, and its back ends what they hold.
+  void operator()(const events::ShareSoftDeleted& b) {
+    auto share = must_share(b.share_id);
+    if (share.row.is_soft_deleted) {
+      throw ApplyError(fmt::format("share {} is soft-deleted twice", share.row.id));
+    }
+    share.row.is_soft_deleted = true;
+    share.row.scheduled_to_be_deleted_at = b.scheduled_to_be_deleted_at_micros;
+    share.row.updated_at = e_.time_micros;
+    put_share(share);
+    r_.put(d_.lookups, recycle_bin_key(share.row), "");
+  }
+
+  void operator()(const events::ShareRestored& b) {
+    auto share = must_share(b.share_id);
+    if (!share.row.is_soft_deleted) {
+      throw ApplyError(fmt::format("share {} is restored but not soft-deleted", share.row.id));
+    }
+    r_.del(d_.lookups, recycle_bin_key(share.row));
+    share.row.is_soft_deleted = false;
+    share.row.scheduled_to_be_deleted_at = 0;
+    share.row.updated_at = e_.time_micros;
+    put_share(share);
   }
 
   void operator()(const events::AccessGroupCreated& b) {
@@ -964,6 +1024,16 @@ class TxnState final : public engine::State {
     if (!record) return std::nullopt;
     return std::move(record->row);
   }
+  std::vector<std::string> expired_shares(std::int64_t now_micros,
+                                          std::size_t limit) const override {
+    std::vector<std::string> out;
+    if (limit == 0) return out;
+    r_.each_in_recycle_bin(now_micros, [&](std::string id, std::int64_t) {
+      out.push_back(std::move(id));
+      return out.size() < limit;
+    });
+    return out;
+  }
   std::optional<InstanceRow> instance(std::string_view id) const override {
     auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, id));
     return share_id ? r_.instance(*share_id, id) : std::nullopt;
@@ -1048,6 +1118,11 @@ class TxnState final : public engine::State {
   }
   std::string default_backend() const override { return options_.default_backend; }
   const engine::Limits& limits() const override { return options_.limits; }
+  std::int64_t soft_deleted_share_retention_micros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               options_.soft_deleted_share_retention)
+        .count();
+  }
 
  private:
   void each_mapping(lmdb::Dbi dbi, std::string_view prefix,
@@ -1122,6 +1197,7 @@ std::vector<ShareRow> Store::list_shares(const lmdb::Txn& txn, const ShareFilter
     if (f.name && s.name != *f.name) return true;
     if (f.status && s.status != *f.status) return true;
     if (f.share_type_id && s.share_type_id != *f.share_type_id) return true;
+    if (s.is_soft_deleted != f.soft_deleted) return true;
     if (skipped < page.offset) return ++skipped, true;
     out.push_back(s);
     return out.size() < page.limit;
@@ -1139,6 +1215,17 @@ std::vector<ShareRow> Store::list_shares(const lmdb::Txn& txn, const ShareFilter
   } else {
     r.each_share_row([&](std::string_view v) { return consider(decode<ShareRecord>(v).row); });
   }
+  return out;
+}
+
+std::vector<RecycleBinEntry> Store::recycle_bin(const lmdb::Txn& txn, std::int64_t until_micros,
+                                               std::size_t limit) const {
+  std::vector<RecycleBinEntry> out;
+  if (limit == 0) return out;
+  Rows(*dbs_, txn).each_in_recycle_bin(until_micros, [&](std::string id, std::int64_t at) {
+    out.push_back({std::move(id), at});
+    return out.size() < limit;
+  });
   return out;
 }
 

@@ -31,6 +31,8 @@
 //                                     reconcile
 //     x <instance id>              -> InstanceRow of a deleted share, retired: in the outbox until
 //                                     its back end has dropped its rules
+//     d <time> <share id>          -> "": the recycle bin, in the order shares leave it (<time>:
+//                                     scheduled_to_be_deleted_at, 8 bytes that sort as the time)
 //     t <share type id>            -> ShareTypeRow;  n <name> -> share type id
 //     b <share type id> <share id> -> "";  g (project, group name) -> group id
 //     q <project> <share id> -> "";        p <project> <group id> -> ""
@@ -49,6 +51,7 @@
 // Thread-safety: a Store is an immutable set of handles, shared freely; transactions follow
 // events/lmdb.h.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,6 +74,9 @@ struct StoreOptions {
   std::set<std::string, std::less<>> backends;  // back-end names that exist
   std::string default_backend;                  // for share types naming none
   engine::Limits limits;
+  // How long a soft-deleted share stays in the recycle bin (Manila's
+  // soft_deleted_share_retention_time). Decisions read it; events carry its outcome.
+  std::chrono::seconds soft_deleted_share_retention{604800};
 };
 
 // An instance waiting for its back end to be reconciled.
@@ -88,6 +94,13 @@ class ApplyError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A share in the recycle bin and when it is to be deleted (µs).
+struct RecycleBinEntry {
+  std::string share_id;
+  std::int64_t scheduled_to_be_deleted_at = 0;
+  friend bool operator==(const RecycleBinEntry&, const RecycleBinEntry&) = default;
+};
+
 struct Page {
   std::size_t limit = 1000;
   std::size_t offset = 0;
@@ -99,6 +112,9 @@ struct ShareFilter {
   std::optional<std::string> status;
   std::optional<std::string> share_type_id;
   std::optional<std::string> access_group_id;
+  // The shares in the recycle bin instead of the others: lists never mix them (Manila's
+  // is_soft_deleted filter, false unless given).
+  bool soft_deleted = false;
 };
 
 class Store {
@@ -129,6 +145,11 @@ class Store {
                                             const Page& page) const;
   std::vector<engine::InstanceRow> instances(const lmdb::Txn& txn,
                                              const engine::ShareRow& share) const;
+  // The shares of the recycle bin to be deleted at `until_micros` or before, the earliest first
+  // (ties in share id order), at most `limit`: read from the bin's index, not from every share.
+  std::vector<RecycleBinEntry> recycle_bin(const lmdb::Txn& txn,
+                                           std::int64_t until_micros = INT64_MAX,
+                                           std::size_t limit = SIZE_MAX) const;
   std::vector<engine::ShareTypeRow> list_share_types(const lmdb::Txn& txn) const;
   std::optional<engine::GroupRow> group(const lmdb::Txn& txn, std::string_view id) const;
   // Groups of a project (all projects if nullopt); attached to `share_id` if given.
@@ -162,7 +183,8 @@ class Store {
   // to it, so that projections written by another agated (older or newer) are never misread:
   // they are rebuilt from the log instead. The stamp lives in its own small database, outside
   // the digest.
-  static constexpr std::uint32_t kLayoutVersion = 1;
+  // 2: shares hold their recycle-bin state, and lookups the recycle bin by time ('d').
+  static constexpr std::uint32_t kLayoutVersion = 2;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;

@@ -98,7 +98,31 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
                                   e.source().begin.column, e.description()));
   }
-  check_keys(root, "", {"server", "storage", "auth", "backends", "dispatcher"});
+  check_keys(root, "", {"server", "storage", "auth", "backends", "dispatcher", "shares"});
+
+  if (auto* shares = root["shares"].as_table()) {
+    check_keys(*shares, "shares", {"soft_deleted_share_retention", "recycle_bin_check_interval"});
+    if (auto* n = shares->get("soft_deleted_share_retention")) {
+      constexpr std::int64_t kMax = 100LL * 365 * 24 * 3600;
+      auto v = n->value<std::int64_t>();
+      if (!v || !n->is_integer() || *v < 0 || *v > kMax) {
+        throw ConfigError(fmt::format(
+            "shares.soft_deleted_share_retention: expected an integer from 0 to {} (seconds)",
+            kMax));
+      }
+      config.soft_deleted_share_retention_seconds = static_cast<std::uint64_t>(*v);
+    }
+    if (auto* n = shares->get("recycle_bin_check_interval")) {
+      auto v = n->value<std::int64_t>();
+      if (!v || !n->is_integer() || *v < 1 || *v > 86400) {
+        throw ConfigError(
+            "shares.recycle_bin_check_interval: expected an integer from 1 to 86400 (seconds)");
+      }
+      config.recycle_bin_check_interval_seconds = static_cast<unsigned>(*v);
+    }
+  } else if (root.contains("shares")) {
+    throw ConfigError("shares: expected a table");
+  }
 
   if (auto* dispatcher = root["dispatcher"].as_table()) {
     check_keys(*dispatcher, "dispatcher", {"workers"});

@@ -20,6 +20,12 @@
 //   [dispatcher]
 //   workers = 32                    # driver calls in flight at most
 //
+//   [shares]
+//   soft_deleted_share_retention = 604800  # seconds a share stays in the recycle bin (0 to
+//                                          # 100 years); Manila's soft_deleted_share_retention_time
+//   recycle_bin_check_interval = 60        # seconds between looks for expired shares (1 to
+//                                          # 86400)
+//
 //   [auth]
 //   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
 //                                   # keystone: X-Auth-Token is validated by Keystone
@@ -95,6 +101,8 @@ struct Config {
   unsigned write_timeout_seconds = 30;
   std::size_t read_cache = 64u << 20;  // bytes of rendered read answers; 0 keeps none
   unsigned dispatcher_workers = 32;  // driver calls in flight at most
+  std::uint64_t soft_deleted_share_retention_seconds = 604800;  // a week, as Manila's default
+  unsigned recycle_bin_check_interval_seconds = 60;
   std::filesystem::path data_dir = "var/agate";
   lmdb::EnvOptions storage;
   std::string auth_mode = "noauth";  // noauth | keystone

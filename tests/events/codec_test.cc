@@ -67,6 +67,19 @@ TEST(EventCodec, SamplesCoverEveryKindOfTheSchema) {
   }
 }
 
+TEST(EventCodec, KindsKeepTheirOrdinals) {
+  // The log is kept forever: a kind's ordinal never changes, and new kinds take the next ones
+  // (shareTypeUpdated @23, shareSoftDeleted @24 and shareRestored @25 followed driverOutcome @22).
+  const auto fields = capnp::Schema::from<schema::Event::Body>().getUnionFields();
+  for (unsigned i = 0; i < fields.size(); ++i) {
+    EXPECT_EQ(fields[i].getProto().getOrdinal().getExplicit(), i + 5)
+        << fields[i].getProto().getName().cStr();
+  }
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_TYPE_UPDATED), 18u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_SOFT_DELETED), 19u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_RESTORED), 20u);
+}
+
 TEST(EventCodec, RoundTripsEveryKind) {
   Seq seq{1};
   for (auto event : sample_events()) {

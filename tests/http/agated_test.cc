@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <fstream>
+#include <thread>
 
 #include "events/lmdb.h"
 #include "projections/store.h"
@@ -236,6 +237,49 @@ TEST_F(AgatedTest, ConfigFileSetsListenAndStorage) {
   ASSERT_EQ(res.result_int(), 200);
   EXPECT_EQ(boost::json::parse(res.body()).at("log").at("map_size"), 64u << 20);
   EXPECT_NE(server.output().find("durability nometasync"), std::string::npos) << server.output();
+}
+
+TEST_F(AgatedTest, DeletesTheSharesWhoseTimeInTheRecycleBinIsUp) {
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[shares]\nsoft_deleted_share_retention = 1\n"
+                           "recycle_bin_check_interval = 1\n";
+  ServerProcess server(kAgated, data_dir(), {"--config", config.string()});
+  const std::vector<std::pair<std::string, std::string>> admin = {
+      {"X-Auth-Token", "admin:admin-project:admin"}, {"X-OpenStack-Manila-API-Version", "2.69"}};
+  const std::vector<std::pair<std::string, std::string>> alice = {
+      {"X-Auth-Token", "alice:project-a"}, {"X-OpenStack-Manila-API-Version", "2.69"}};
+  ASSERT_EQ(http_request(server.port(), bhttp::verb::post, "/v2/types",
+                         R"({"share_type": {"name": "default", "extra_specs":
+                             {"driver_handles_share_servers": "False"}}})",
+                         admin)
+                .result_int(),
+            200);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto share = http_request(server.port(), bhttp::verb::post, "/v2/shares",
+                              R"({"share": {"share_proto": "NFS", "size": 1}})", alice);
+    ASSERT_EQ(share.result_int(), 200) << share.body();
+    ids.push_back(boost::json::parse(share.body()).at("share").at("id").as_string().c_str());
+  }
+  auto soft = http_request(server.port(), bhttp::verb::post, "/v2/shares/" + ids[0] + "/action",
+                           R"({"soft_delete": null})", alice);
+  ASSERT_EQ(soft.result_int(), 202) << soft.body();
+  auto shown = http_request(server.port(), bhttp::verb::get, "/v2/shares/" + ids[0], "", alice);
+  ASSERT_EQ(shown.result_int(), 200);
+  EXPECT_EQ(boost::json::parse(shown.body()).at("share").at("is_soft_deleted"), true);
+  // Within a second of retention and a second of interval, and some slack for a loaded machine.
+  int status = 200;
+  for (int i = 0; i < 100 && status == 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = http_request(server.port(), bhttp::verb::get, "/v2/shares/" + ids[0], "", alice)
+                 .result_int();
+  }
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(http_request(server.port(), bhttp::verb::get, "/v2/shares/" + ids[1], "", alice)
+                .result_int(),
+            200);
+  EXPECT_NE(server.output().find("recycle bin: deleted 1 share(s)"), std::string::npos)
+      << server.output();
 }
 
 TEST_F(AgatedTest, KeystoneModeTakesIdentityAndRolesFromKeystoneAndFailsClosed) {

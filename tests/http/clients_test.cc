@@ -201,6 +201,49 @@ TEST_F(ClientsTest, ManilaCliManagesTypesSharesAndAccessRules) {
       << gone.output;
 }
 
+TEST_F(ClientsTest, BothClientsUseTheRecycleBin) {
+  const std::string admin = "admin:admin-project:admin", alice = "alice:project-a";
+  ASSERT_RAN(manila(admin, {"type-create", "default", "false"}));
+  auto created = manila(alice, {"create", "NFS", "1", "--name", "binned"});
+  ASSERT_RAN(created);
+  const std::string share = field(created.output, "id");
+  ASSERT_RAN(manila(alice, {"create", "NFS", "1", "--name", "kept"}));
+
+  // manila, at the negotiated 2.72: soft-delete by name, the bin's list, restore by name.
+  ASSERT_RAN(manila(alice, {"soft-delete", "binned"}));
+  auto shown = manila(alice, {"show", share});
+  ASSERT_RAN(shown);
+  EXPECT_EQ(field(shown.output, "is_soft_deleted"), "True");
+  EXPECT_NE(field(shown.output, "scheduled_to_be_deleted_at"), "None");
+  auto listed = manila(alice, {"list"});
+  ASSERT_RAN(listed);
+  EXPECT_EQ(listed.output.find("| binned "), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("| kept "), std::string::npos) << listed.output;
+  auto bin = manila(alice, {"list", "--soft-deleted"});
+  ASSERT_RAN(bin);
+  EXPECT_NE(bin.output.find("| binned "), std::string::npos) << bin.output;
+  EXPECT_EQ(bin.output.find("| kept "), std::string::npos) << bin.output;
+  ASSERT_RAN(manila(alice, {"restore", "binned"}));
+  shown = manila(alice, {"show", share});
+  EXPECT_EQ(field(shown.output, "is_soft_deleted"), "False");
+  // A share in the bin refuses new rules, with Manila's message.
+  ASSERT_RAN(manila(alice, {"soft-delete", share}));
+  auto refused = manila(alice, {"access-allow", share, "ip", "10.0.0.0/24"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("Cannot allow access for share '" + share +
+                                "' since it has been soft deleted. (HTTP 403)"),
+            std::string::npos)
+      << refused.output;
+
+  // openstack, at its own 2.72: restore takes the id as typed, delete --soft by name.
+  ASSERT_RAN(openstack(alice, {"share", "restore", share}, ""));
+  ASSERT_RAN(openstack(alice, {"share", "delete", "--soft", "binned"}, ""));
+  auto soft = openstack(alice, {"share", "list", "--soft-deleted", "-f", "json"}, "");
+  ASSERT_RAN(soft);
+  ASSERT_EQ(json_of(soft).as_array().size(), 1u) << soft.output;
+  EXPECT_EQ(json_of(soft).at(0).at("ID"), share.c_str());
+}
+
 TEST_F(ClientsTest, OpenstackCliWorksWithNoVersionOption) {
   // The plugin sends its maximum, 2.72, on every request.
   const std::string admin = "admin:admin-project:admin", bob = "bob:project-b";

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
+#include <set>
 
 #include "events/codec.h"
 #include "tests/support/engine_harness.h"
@@ -26,7 +28,8 @@ class RandomWorkload {
     const bool admin_only = std::holds_alternative<engine::CreateShareType>(command) ||
                             std::holds_alternative<engine::DeleteShareType>(command) ||
                             std::holds_alternative<engine::UpdateShareType>(command) ||
-                            std::holds_alternative<engine::SetShareStatus>(command);
+                            std::holds_alternative<engine::SetShareStatus>(command) ||
+                            std::holds_alternative<engine::PurgeExpiredShares>(command);
     const auto ctx = admin_only && chance(80) ? EngineHarness::admin() : pick_context();
     auto outcome = h_.run(ctx, command);
     if (!outcome) {
@@ -34,11 +37,15 @@ class RandomWorkload {
       return;
     }
     ++accepted_;
+    if (std::holds_alternative<engine::PurgeExpiredShares>(command)) {
+      purged_ += outcome->events.size();
+    }
     for (const auto& e : outcome->events) remember(e);
   }
 
   std::size_t accepted() const { return accepted_; }
   std::size_t rejected() const { return rejected_; }
+  std::size_t purged() const { return purged_; }
 
  private:
   template <typename T>
@@ -164,7 +171,24 @@ class RandomWorkload {
       case 16:
       case 17: return engine::AttachGroup{id_from(shares_), id_from(groups_)};
       case 18: return engine::SyncAccess{id_from(shares_)};
-      default: return driver_outcome();
+      default: return chance(60) ? recycle_bin_command() : driver_outcome();
+    }
+  }
+
+  engine::Command recycle_bin_command() {
+    switch (rng_() % 5) {
+      case 0:
+      case 1: return engine::SoftDeleteShare{id_from(shares_)};
+      case 2:
+      case 3: {
+        // Mostly a share in the bin (most shares are not).
+        std::vector<std::string> in_bin(in_bin_.begin(), in_bin_.end());
+        return engine::RestoreShare{chance(80) ? id_from(in_bin) : id_from(shares_)};
+      }
+      default:
+        // Time passes (up to half kRetention), then the bin is purged.
+        h_.advance_clock(std::chrono::milliseconds(rng_() % 500));
+        return engine::PurgeExpiredShares{1 + rng_() % 3};
     }
   }
 
@@ -200,6 +224,11 @@ class RandomWorkload {
           if constexpr (std::is_same_v<T, events::EntryAdded>) entries_.emplace_back(b.group_id, b.entry_id);
           if constexpr (std::is_same_v<T, events::RuleAllowed>) rules_.emplace_back(b.share_id, b.rule_id);
           if constexpr (std::is_same_v<T, events::GroupAttached>) mappings_.emplace_back(b.share_id, b.mapping_id);
+          if constexpr (std::is_same_v<T, events::ShareSoftDeleted>) in_bin_.insert(b.share_id);
+          if constexpr (std::is_same_v<T, events::ShareRestored> ||
+                        std::is_same_v<T, events::ShareDeleted>) {
+            in_bin_.erase(b.share_id);
+          }
         },
         e.body);
   }
@@ -208,8 +237,9 @@ class RandomWorkload {
   std::mt19937_64 rng_;
   std::vector<std::string> types_, shares_, groups_;
   std::map<std::string, std::string> group_types_;
+  std::set<std::string> in_bin_;  // soft-deleted shares, in id order (determinism)
   std::vector<std::pair<std::string, std::string>> entries_, rules_, mappings_;
-  std::size_t accepted_ = 0, rejected_ = 0;
+  std::size_t accepted_ = 0, rejected_ = 0, purged_ = 0;
 };
 
 std::vector<std::string> raw_log(EngineHarness& h) {
@@ -221,10 +251,19 @@ std::vector<std::string> raw_log(EngineHarness& h) {
   return records;
 }
 
+// Short enough that soft-deleted shares expire within a sequence.
+constexpr std::chrono::seconds kRetention{1};
+
+projections::StoreOptions workload_options() {
+  auto o = testing::default_store_options();
+  o.soft_deleted_share_retention = kRetention;
+  return o;
+}
+
 class PropertyTest : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(PropertyTest, LiveProjectionsEqualARebuildAfterEverySequence) {
-  EngineHarness h(GetParam());
+  EngineHarness h(GetParam(), workload_options());
   RandomWorkload workload(h, GetParam());
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 500; ++i) workload.step();
@@ -233,6 +272,7 @@ TEST_P(PropertyTest, LiveProjectionsEqualARebuildAfterEverySequence) {
   // The workload reaches both outcomes often, and every kind of event, or it tests little.
   EXPECT_GT(workload.accepted(), 400u);
   EXPECT_GT(workload.rejected(), 400u);
+  EXPECT_GT(workload.purged(), 0u) << "no share stayed in the recycle bin until it expired";
   std::set<std::string_view> kinds;
   for (const auto& record : raw_log(h)) kinds.insert(events::kind_name(events::decode(record)->body));
   EXPECT_EQ(kinds.size(), std::variant_size_v<events::Body>) << "kinds seen: " << ::testing::PrintToString(kinds);
@@ -241,7 +281,7 @@ TEST_P(PropertyTest, LiveProjectionsEqualARebuildAfterEverySequence) {
 }
 
 TEST_P(PropertyTest, DecideIsDeterministic) {
-  EngineHarness first(GetParam()), second(GetParam());
+  EngineHarness first(GetParam(), workload_options()), second(GetParam(), workload_options());
   RandomWorkload a(first, GetParam()), b(second, GetParam());
   for (int i = 0; i < 1500; ++i) {
     a.step();

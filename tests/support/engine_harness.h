@@ -4,6 +4,7 @@
 // seeded ids and a fake clock, so that runs are reproducible.
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -46,6 +47,10 @@ class EngineHarness {
                     const std::string& access_to, const std::string& level = "rw");
   std::string attach(const engine::Context& ctx, const std::string& share,
                      const std::string& group);
+
+  // The writer's clock: it moves 1 ms at each decision, and by `by` more when told to.
+  std::int64_t now() const { return clock_.load(); }
+  void advance_clock(std::chrono::microseconds by) { clock_.fetch_add(by.count()); }
 
   events::Seq last();
   std::string digest();

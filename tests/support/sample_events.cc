@@ -73,6 +73,8 @@ std::vector<Event> sample_events() {
                                      {{AccessType::user, "gone"}},
                                      true}));
   v.push_back(envelope(ShareTypeUpdated{"st-1", "gold", "", false}));
+  v.push_back(envelope(ShareSoftDeleted{"share-1", 1764676800123456}));
+  v.push_back(envelope(ShareRestored{"share-1"}));
   return v;
 }
 
@@ -98,6 +100,9 @@ Event random_event(std::mt19937_64& rng) {
         if constexpr (requires { body.metadata; }) {
           body.metadata.clear();
           for (std::size_t i = pick(5); i > 0; --i) body.metadata[word()] = word();
+        }
+        if constexpr (std::is_same_v<T, ShareSoftDeleted>) {
+          body.scheduled_to_be_deleted_at_micros = static_cast<std::int64_t>(rng());
         }
         if constexpr (std::is_same_v<T, DriverOutcome>) {
           body.applied_version = rng();

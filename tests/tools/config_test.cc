@@ -61,6 +61,22 @@ TEST_F(ConfigFileTest, EmptyFileKeepsDefaults) {
   EXPECT_EQ(c.listen_port, 8786);
   EXPECT_EQ(c.data_dir, "var/agate");
   EXPECT_EQ(c.storage.durability, lmdb::Durability::sync);
+  // Manila's retention; the purge looks once a minute.
+  EXPECT_EQ(c.soft_deleted_share_retention_seconds, 604800u);
+  EXPECT_EQ(c.recycle_bin_check_interval_seconds, 60u);
+}
+
+TEST_F(ConfigFileTest, ReadsTheRecycleBin) {
+  const auto c = load(R"(
+[shares]
+soft_deleted_share_retention = 3600
+recycle_bin_check_interval = 5
+)");
+  EXPECT_EQ(c.soft_deleted_share_retention_seconds, 3600u);
+  EXPECT_EQ(c.recycle_bin_check_interval_seconds, 5u);
+  // Shares may go straight through the bin.
+  const auto at_once = load("[shares]\nsoft_deleted_share_retention = 0\n");
+  EXPECT_EQ(at_once.soft_deleted_share_retention_seconds, 0u);
 }
 
 TEST_F(ConfigFileTest, ReadsEveryKey) {
@@ -159,6 +175,16 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
             "auth.keystone.ca_file: expected a string");
   EXPECT_EQ(error_of("[backends.a]\ndefault = true\n[backends.b]\ndefault = true\n"),
             "backends: both a and b are marked default");
+  EXPECT_EQ(error_of("[shares]\nsoft_deleted_share_retention = -1\n"),
+            "shares.soft_deleted_share_retention: expected an integer from 0 to 3153600000 "
+            "(seconds)");
+  EXPECT_EQ(error_of("[shares]\nsoft_deleted_share_retention = \"1w\"\n"),
+            "shares.soft_deleted_share_retention: expected an integer from 0 to 3153600000 "
+            "(seconds)");
+  EXPECT_EQ(error_of("[shares]\nrecycle_bin_check_interval = 0\n"),
+            "shares.recycle_bin_check_interval: expected an integer from 1 to 86400 (seconds)");
+  EXPECT_EQ(error_of("[shares]\nretention = 1\n"), "unknown key [shares] retention");
+  EXPECT_EQ(error_of("shares = 1\n"), "shares: expected a table");
   EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);
 }
 

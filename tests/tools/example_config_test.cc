@@ -18,6 +18,10 @@ TEST(ExampleConfig, LoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.write_timeout_seconds, defaults.write_timeout_seconds);
   EXPECT_EQ(loaded.read_cache, defaults.read_cache);
   EXPECT_EQ(loaded.dispatcher_workers, defaults.dispatcher_workers);
+  EXPECT_EQ(loaded.soft_deleted_share_retention_seconds,
+            defaults.soft_deleted_share_retention_seconds);
+  EXPECT_EQ(loaded.recycle_bin_check_interval_seconds,
+            defaults.recycle_bin_check_interval_seconds);
   EXPECT_EQ(loaded.data_dir, defaults.data_dir);
   EXPECT_EQ(loaded.storage.map_size, defaults.storage.map_size);
   EXPECT_EQ(loaded.storage.durability, defaults.storage.durability);

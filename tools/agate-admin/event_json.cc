@@ -65,6 +65,12 @@ json::object body(const ShareStatusChanged& b) {
   return {{"share_id", b.share_id}, {"status", b.status}, {"instances", std::move(instances)}};
 }
 json::object body(const ShareDeleted& b) { return {{"share_id", b.share_id}}; }
+json::object body(const ShareSoftDeleted& b) {
+  return {{"share_id", b.share_id},
+          {"scheduled_to_be_deleted_at",
+           projections::audit::format_time(b.scheduled_to_be_deleted_at_micros)}};
+}
+json::object body(const ShareRestored& b) { return {{"share_id", b.share_id}}; }
 json::object body(const AccessGroupCreated& b) {
   return {{"group_id", b.group_id},
           {"name", b.name},

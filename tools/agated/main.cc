@@ -9,6 +9,7 @@
 
 #include "drivers/dispatcher.h"
 #include "drivers/registry.h"
+#include "engine/recycle_bin.h"
 #include "events/event_log.h"
 #include "events/lmdb.h"
 #include "http/auth.h"
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
     agate::projections::StoreOptions store_options;
     for (const auto& b : config.backends) store_options.backends.insert(b.name);
     store_options.default_backend = config.default_backend;
+    store_options.soft_deleted_share_retention =
+        std::chrono::seconds(config.soft_deleted_share_retention_seconds);
     auto store = agate::projections::Store::open(env, store_options);
     {
       // Projections are folds of the log: if they are missing, or were written with a layout
@@ -161,6 +164,22 @@ int main(int argc, char** argv) {
           dispatcher.notify(dirty);
         });
     dispatcher.start();
+    // Shares whose time in the recycle bin is up are deleted by agated itself, as the system.
+    agate::engine::RecycleBinOptions bin_options;
+    bin_options.interval = std::chrono::seconds(config.recycle_bin_check_interval_seconds);
+    agate::engine::RecycleBinPurger purger(
+        writer, bin_options, [](const agate::engine::PurgeOutcome& outcome) {
+          if (outcome) {
+            spdlog::info("recycle bin: deleted {} share(s) whose retention had ended", *outcome);
+          } else {
+            spdlog::warn("recycle bin: the purge failed, to be tried again: {}",
+                         outcome.error().message);
+          }
+        });
+    purger.start();
+    spdlog::info("recycle bin: shares are kept {}s; expired ones are looked for every {}s",
+                 config.soft_deleted_share_retention_seconds,
+                 config.recycle_bin_check_interval_seconds);
     std::unique_ptr<agate::http::ReadCache> read_cache;
     if (config.read_cache > 0)
       read_cache = std::make_unique<agate::http::ReadCache>(config.read_cache);
@@ -230,6 +249,7 @@ int main(int argc, char** argv) {
     // Calls in flight are recorded before the writer stops; what remains dirty stays in the
     // outbox for the next start.
     dispatcher.stop();
+    purger.stop();
     writer.stop();
     spdlog::info("stopped");
     return 0;
