@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "http/keystone_auth.h"
 #include "tests/support/api_harness.h"
+#include "tests/support/fake_keystone.h"
 #include "tests/support/json_text.h"
 
 namespace agate {
@@ -262,6 +264,43 @@ TEST_F(LocksApiTest, AnInvalidServiceTokenIsRefused) {
   EXPECT_EQ(r.body.at("resource_lock").at("lock_context"), "user");
 }
 
+TEST_F(LocksApiTest, AKeystoneServiceTokenWithTheServiceRoleMakesServiceLocks) {
+  testing::FakeKeystone keystone;
+  keystone.add_token("tok-alice", "alice", "project-a", {"member", "reader"});
+  keystone.add_token("tok-nova", "nova", "service", {"service"});
+  keystone.add_token("tok-bob", "bob", "project-a", {"member", "reader"});
+  http::KeystoneOptions o;
+  o.url = keystone.url();
+  o.user = testing::FakeKeystone::kServiceUser;
+  o.password = testing::FakeKeystone::kServicePassword;
+  o.project = "service";
+  o.timeout = std::chrono::milliseconds(2000);
+  auto auth = http::make_keystone_authenticator(o);
+  auto& base = api_.services();
+  http::Services services{base.env, base.log, base.store, base.writer, *auth};
+  auto send = [&](const std::string& service_token) {
+    auto req = ApiHarness::request(bhttp::verb::post, "/v2/resource-locks",
+                                   R"({"resource_lock": {"resource_id": ")" + share_ + R"("}})",
+                                   "tok-alice", kLocks);
+    if (!service_token.empty()) req.set("X-Service-Token", service_token);
+    return ApiHarness::send(services, req);
+  };
+  auto r = send("tok-nova");
+  ASSERT_EQ(r.status, 200u) << r.raw.body();
+  EXPECT_EQ(r.body.at("resource_lock").at("lock_context"), "service");
+  EXPECT_EQ(r.body.at("resource_lock").at("user_id"), "alice");
+  // A valid token without the service role is no service's.
+  r = send("tok-bob");
+  ASSERT_EQ(r.status, 200u) << r.raw.body();
+  EXPECT_EQ(r.body.at("resource_lock").at("lock_context"), "user");
+  // An unknown one is refused as an unknown user token is, and writes nothing.
+  const auto before = api_.engine().last();
+  r = send("tok-unknown");
+  EXPECT_EQ(r.status, 401u) << r.raw.body();
+  EXPECT_EQ(r.message(), "The request you have made requires authentication.");
+  EXPECT_EQ(api_.engine().last(), before);
+}
+
 TEST_F(LocksApiTest, UpdateChangesOnlyTheActionAndTheReason) {
   const auto id = lock_id(share_);
   const auto before = api_.engine().last();
@@ -399,6 +438,15 @@ TEST_F(LocksApiTest, AVisibilityLockRedactsTheRuleForOthers) {
   for (const auto& r : effective.body.at("effective_access").at("rules").as_array()) {
     EXPECT_NE(r.at("access_to"), "10.0.0.4/32");
   }
+  // The access_list action (before 2.45) redacts it too.
+  auto old = action(R"({"access_list": null})", ApiHarness::kAlice, "2.44");
+  ASSERT_EQ(old.status, 200u) << old.raw.body();
+  bool redacted = false;
+  for (const auto& r : old.body.at("access_list").as_array()) {
+    EXPECT_NE(r.at("access_to"), "10.0.0.4");
+    redacted = redacted || r.at("access_to") == "******";
+  }
+  EXPECT_TRUE(redacted);
   // Left out of lists filtered by access_to.
   EXPECT_TRUE(rules("&access_type=ip&access_to=10.0.0.4").empty());
   EXPECT_EQ(rules("&access_type=ip&access_to=10.0.0.5").size(), 1u);
