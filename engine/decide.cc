@@ -944,7 +944,8 @@ class Decider {
       return reject(errc::forbidden, std::string(kLockManipulation));
     }
     if (action) {
-      if (*action == events::LockAction::show && lock->resource_action != events::LockAction::show &&
+      if (*action == events::LockAction::show &&
+          lock->resource_action != events::LockAction::show &&
           !locks_of(lock->resource_id, events::LockAction::show).empty()) {
         return reject(errc::bad_request, std::string(kAlreadyVisibilityLocked));
       }

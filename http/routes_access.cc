@@ -871,7 +871,8 @@ boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, Shar
     }
     rules.push_back(
         {{"access_type", events::to_string(rule.access_type)},
-         {"access_to", redacted ? boost::json::value(kRedacted) : boost::json::value(rule.access_to)},
+         {"access_to",
+          redacted ? boost::json::value(kRedacted) : boost::json::value(rule.access_to)},
          {"access_level", events::to_string(rule.access_level)},
          {"state", access.effective_state(rule)},
          {"access_key", redacted ? boost::json::value(kRedacted) : access.access_key_of(rule)},

@@ -60,7 +60,9 @@ json::object lock_view(const ApiRequest& req, const LockRow& l) {
 Response lock_response(Services& s, const ApiRequest& req, const std::string& id) {
   auto txn = lmdb::Txn::begin_read(s.env);
   auto lock = s.store.lock(txn, id);
-  if (!lock) return error_response(req, 404, fmt::format("Resource lock {} could not be found.", id));
+  if (!lock) {
+    return error_response(req, 404, fmt::format("Resource lock {} could not be found.", id));
+  }
   return json_response(req, 200, {{"resource_lock", lock_view(req, *lock)}});
 }
 
@@ -86,7 +88,8 @@ void create_lock(Services& s, const ApiRequest& req, Respond respond) {
   submit(
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>& events) {
-        return lock_response(s, req, std::get<events::ResourceLockCreated>(events.at(0).body).lock_id);
+        const auto& created = std::get<events::ResourceLockCreated>(events.at(0).body);
+        return lock_response(s, req, created.lock_id);
       },
       std::move(respond));
 }
@@ -166,8 +169,8 @@ std::optional<std::string> field(const LockRow& l, std::string_view key) {
 }
 
 constexpr std::array<std::string_view, 8> kExactFilters = {
-    "id",          "user_id",         "project_id",   "resource_id",
-    "resource_type", "resource_action", "lock_context", "lock_reason"};
+    "id",           "user_id",    "project_id", "resource_id", "resource_type", "resource_action",
+    "lock_context", "lock_reason"};
 
 void list_locks(Services& s, const ApiRequest& req, Respond respond) {
   const auto& ctx = req.context;
@@ -189,8 +192,8 @@ void list_locks(Services& s, const ApiRequest& req, Respond respond) {
   }
   bool with_count = false;
   bool all_projects = false;
-  for (auto [key, target] : {std::pair{"with_count", &with_count},
-                             std::pair{"all_projects", &all_projects}}) {
+  for (auto [key, target] :
+       {std::pair{"with_count", &with_count}, std::pair{"all_projects", &all_projects}}) {
     if (auto v = req.query_value(key)) {
       auto b = parse_bool(*v);
       if (!b) return bad(fmt::format("Invalid value '{}' for '{}': not a boolean.", *v, key));
@@ -202,8 +205,8 @@ void list_locks(Services& s, const ApiRequest& req, Respond respond) {
   if (!(ctx.is_admin || ctx.is_service)) all_projects = false;
 
   std::optional<std::int64_t> since, before;
-  for (auto [key, target] : {std::pair{"created_since", &since},
-                             std::pair{"created_before", &before}}) {
+  for (auto [key, target] :
+       {std::pair{"created_since", &since}, std::pair{"created_before", &before}}) {
     if (auto v = req.query_value(key)) {
       *target = projections::audit::parse_time(*v);
       if (!*target) return bad(fmt::format("Invalid value specified for the query key: {}", key));
@@ -226,8 +229,9 @@ void list_locks(Services& s, const ApiRequest& req, Respond respond) {
   std::optional<std::string> project = ctx.project_id;
   if (auto p = req.query_value("project_id")) {
     if (*p != ctx.project_id && !ctx.is_admin) {
-      return respond(error_response(req, 403, "Policy doesn't allow resource_lock:get_all_projects "
-                                              "to be performed."));
+      return respond(error_response(req, 403,
+                                    "Policy doesn't allow resource_lock:get_all_projects "
+                                    "to be performed."));
     }
     project = *p;
   } else if (all_projects) {
@@ -282,10 +286,10 @@ void list_locks(Services& s, const ApiRequest& req, Respond respond) {
       query += fmt::format("{}{}={}", query.empty() ? "" : "&", k, v);
     }
     query += fmt::format("{}marker={}", query.empty() ? "" : "&", locks[last - 1].id);
-    body["resource_locks_links"] = json::array{json::object{
-        {"rel", "next"},
-        {"href", fmt::format("{}/v2/{}/resource-locks?{}", host_url(req.raw), ctx.project_id,
-                             valid_utf8(query))}}};
+    body["resource_locks_links"] = json::array{
+        json::object{{"rel", "next"},
+                     {"href", fmt::format("{}/v2/{}/resource-locks?{}", host_url(req.raw),
+                                          ctx.project_id, valid_utf8(query))}}};
   }
   respond(json_response(req, 200, body));
 }

@@ -36,16 +36,14 @@ class LocksApiTest : public ::testing::Test {
 
   std::string create_share(const std::string& name, const std::string& token) {
     auto r = api_.post("/v2/shares",
-                       R"({"share": {"share_proto": "NFS", "size": 1, "name": ")" + name +
-                           R"("}})",
+                       R"({"share": {"share_proto": "NFS", "size": 1, "name": ")" + name + R"("}})",
                        token);
     EXPECT_EQ(r.status, 200u) << r.raw.body();
     return text(r.body.at("share").at("id"));
   }
   ApiResult call(bhttp::verb method, const std::string& target, const std::string& body = "",
                  const std::string& token = ApiHarness::kAlice,
-                 const std::string& version = kRuleLocks,
-                 const std::string& service_token = "") {
+                 const std::string& version = kRuleLocks, const std::string& service_token = "") {
     auto req = ApiHarness::request(method, target, body, token, version);
     if (!service_token.empty()) req.set("X-Service-Token", service_token);
     return ApiHarness::send(api_.services(), req);
@@ -72,9 +70,9 @@ class LocksApiTest : public ::testing::Test {
   // allow_access of an ip rule with the given lock members; returns the rule's id.
   std::string allow(const std::string& ip, const std::string& locks,
                     const std::string& token = ApiHarness::kAlice) {
-    auto r = action(R"({"allow_access": {"access_type": "ip", "access_to": ")" + ip + "\"" +
-                        locks + "}}",
-                    token);
+    auto r = action(
+        R"({"allow_access": {"access_type": "ip", "access_to": ")" + ip + "\"" + locks + "}}",
+        token);
     EXPECT_EQ(r.status, 200u) << r.raw.body();
     return r.body.is_null() ? "" : text(r.body.at("access").at("id"));
   }
@@ -105,8 +103,8 @@ class LocksApiTest : public ::testing::Test {
   }
   std::vector<boost::json::value> rules(const std::string& query = "",
                                         const std::string& token = ApiHarness::kAlice) {
-    auto r = call(bhttp::verb::get, "/v2/share-access-rules?share_id=" + share_ + query, "",
-                  token, kRuleLocks);
+    auto r = call(bhttp::verb::get, "/v2/share-access-rules?share_id=" + share_ + query, "", token,
+                  kRuleLocks);
     EXPECT_EQ(r.status, 200u) << r.raw.body();
     std::vector<boost::json::value> out;
     if (r.body.is_null()) return out;
@@ -146,8 +144,8 @@ TEST_F(LocksApiTest, CreateShowUpdateDeleteAnswerAsManilaDoes) {
   EXPECT_EQ(updated.body.at("resource_lock").at("lock_reason"), "kept for the audit");
   EXPECT_TRUE(updated.body.at("resource_lock").at("updated_at").is_string());
 
-  auto deleted = call(bhttp::verb::delete_, "/v2/resource-locks/" + id, "", ApiHarness::kAlice,
-                      kLocks);
+  auto deleted =
+      call(bhttp::verb::delete_, "/v2/resource-locks/" + id, "", ApiHarness::kAlice, kLocks);
   EXPECT_EQ(deleted.status, 204u) << deleted.raw.body();
   auto gone = call(bhttp::verb::get, "/v2/resource-locks/" + id, "", ApiHarness::kAlice, kLocks);
   EXPECT_EQ(gone.status, 404u);
@@ -199,17 +197,17 @@ TEST_F(LocksApiTest, DeletionLockRefusesDeleteAndSoftDelete) {
                   .status,
               204u);
   }
-  EXPECT_EQ(call(bhttp::verb::delete_, "/v2/shares/" + share_, "", ApiHarness::kAlice, kLocks)
-                .status,
-            202u);
+  EXPECT_EQ(
+      call(bhttp::verb::delete_, "/v2/shares/" + share_, "", ApiHarness::kAlice, kLocks).status,
+      202u);
 }
 
 TEST_F(LocksApiTest, WhoMayManipulateALockFollowsItsContext) {
   // An administrator's lock: only administrators.
   const auto admin_lock = lock_id(share_, "share", "", ApiHarness::kAdmin);
   auto before = api_.engine().last();
-  auto r = call(bhttp::verb::get, "/v2/resource-locks/" + admin_lock, "", ApiHarness::kAdmin,
-                kLocks);
+  auto r =
+      call(bhttp::verb::get, "/v2/resource-locks/" + admin_lock, "", ApiHarness::kAdmin, kLocks);
   EXPECT_EQ(r.body.at("resource_lock").at("lock_context"), "admin");
   // It is the admin's project's lock: alice does not even see it.
   expect_refused(call(bhttp::verb::delete_, "/v2/resource-locks/" + admin_lock, "",
@@ -226,29 +224,28 @@ TEST_F(LocksApiTest, WhoMayManipulateALockFollowsItsContext) {
   expect_refused(call(bhttp::verb::delete_, "/v2/resource-locks/" + service_lock, "",
                       ApiHarness::kAlice, kLocks),
                  403, kLockManipulation, before);
-  expect_refused(call(bhttp::verb::put, "/v2/resource-locks/" + service_lock,
-                      R"({"resource_lock": {"lock_reason": "mine now"}})", ApiHarness::kAlice,
-                      kLocks),
-                 403, kLockManipulation, before);
+  expect_refused(
+      call(bhttp::verb::put, "/v2/resource-locks/" + service_lock,
+           R"({"resource_lock": {"lock_reason": "mine now"}})", ApiHarness::kAlice, kLocks),
+      403, kLockManipulation, before);
   // ... but by alice with a service token, and by an administrator.
-  EXPECT_EQ(call(bhttp::verb::put, "/v2/resource-locks/" + service_lock,
-                 R"({"resource_lock": {"lock_reason": "renewed"}})", ApiHarness::kAlice, kLocks,
-                 kService)
-                .status,
-            200u);
+  EXPECT_EQ(
+      call(bhttp::verb::put, "/v2/resource-locks/" + service_lock,
+           R"({"resource_lock": {"lock_reason": "renewed"}})", ApiHarness::kAlice, kLocks, kService)
+          .status,
+      200u);
 
   // A user's lock: not by another user of the project (the policy), but by an administrator.
   const auto alice_lock = lock_id(share_);
   before = api_.engine().last();
-  expect_refused(
-      call(bhttp::verb::delete_, "/v2/resource-locks/" + alice_lock, "", kBob, kLocks), 403,
-      "Policy doesn't allow resource_lock:delete to be performed.", before);
-  EXPECT_EQ(call(bhttp::verb::delete_, "/v2/resource-locks/" + alice_lock, "",
-                 ApiHarness::kAdmin, kLocks)
-                .status,
-            204u);
-  EXPECT_EQ(call(bhttp::verb::delete_, "/v2/resource-locks/" + service_lock, "",
-                 ApiHarness::kAdmin, kLocks)
+  expect_refused(call(bhttp::verb::delete_, "/v2/resource-locks/" + alice_lock, "", kBob, kLocks),
+                 403, "Policy doesn't allow resource_lock:delete to be performed.", before);
+  EXPECT_EQ(
+      call(bhttp::verb::delete_, "/v2/resource-locks/" + alice_lock, "", ApiHarness::kAdmin, kLocks)
+          .status,
+      204u);
+  EXPECT_EQ(call(bhttp::verb::delete_, "/v2/resource-locks/" + service_lock, "", ApiHarness::kAdmin,
+                 kLocks)
                 .status,
             204u);
 }
@@ -308,13 +305,12 @@ TEST_F(LocksApiTest, UpdateChangesOnlyTheActionAndTheReason) {
                       R"({"resource_lock": {"resource_id": ")" + share_ + R"("}})",
                       ApiHarness::kAlice, kLocks),
                  400, "Only 'resource_action' and 'lock_reason' can be updated.", before);
+  expect_refused(
+      call(bhttp::verb::put, "/v2/resource-locks/" + id,
+           R"({"resource_lock": {"resource_action": "show"}})", ApiHarness::kAlice, kLocks),
+      400, "'resource_action' can only be one of ['delete']", before);
   expect_refused(call(bhttp::verb::put, "/v2/resource-locks/" + id,
-                      R"({"resource_lock": {"resource_action": "show"}})", ApiHarness::kAlice,
-                      kLocks),
-                 400, "'resource_action' can only be one of ['delete']", before);
-  expect_refused(call(bhttp::verb::put, "/v2/resource-locks/" + id,
-                      R"({"resource_lock": {"lock_reason": ")" + std::string(1024, 'r') +
-                          R"("}})",
+                      R"({"resource_lock": {"lock_reason": ")" + std::string(1024, 'r') + R"("}})",
                       ApiHarness::kAlice, kLocks),
                  400, "'lock_reason' can contain a maximum of 1023 characters.", before);
   expect_refused(call(bhttp::verb::put, "/v2/resource-locks/nope",
@@ -350,8 +346,9 @@ TEST_F(LocksApiTest, ListFiltersSortsAndPagesAsManila) {
   ASSERT_EQ(page.status, 200u);
   EXPECT_EQ(page.body.at("count"), 3);
   EXPECT_EQ(page.body.at("resource_locks").as_array().size(), 2u);
-  EXPECT_EQ(text(page.body.at("resource_locks_links").at(0).at("href")),
-            "http://127.0.0.1:8786/v2/project-a/resource-locks?limit=2&with_count=true&marker=" + b);
+  EXPECT_EQ(
+      text(page.body.at("resource_locks_links").at(0).at("href")),
+      "http://127.0.0.1:8786/v2/project-a/resource-locks?limit=2&with_count=true&marker=" + b);
 
   auto bad = call(bhttp::verb::get, "/v2/resource-locks?created_since=yesterday", "",
                   ApiHarness::kAlice, kLocks);
@@ -373,7 +370,8 @@ TEST_F(LocksApiTest, AllowWithLockDeletionLocksTheRuleAndTheShare) {
   EXPECT_EQ(rule_lock.at("lock_reason"), "db host");
   EXPECT_EQ(share_lock.at("resource_type"), "share");
   EXPECT_EQ(text(share_lock.at("resource_id")), share_);
-  EXPECT_EQ(text(share_lock.at("lock_reason")), "Locked by access lock: " + text(rule_lock.at("id")));
+  EXPECT_EQ(text(share_lock.at("lock_reason")),
+            "Locked by access lock: " + text(rule_lock.at("id")));
 
   auto before = api_.engine().last();
   expect_refused(deny(rule_id), 403,
@@ -421,8 +419,8 @@ TEST_F(LocksApiTest, LockMembersOfAllowAccessAreCheckedAndKnownOnlyFrom282) {
 }
 
 TEST_F(LocksApiTest, AVisibilityLockRedactsTheRuleForOthers) {
-  const auto rule_id =
-      allow("10.0.0.4", R"(, "lock_visibility": true, "lock_reason": "hidden")", ApiHarness::kAdmin);
+  const auto rule_id = allow("10.0.0.4", R"(, "lock_visibility": true, "lock_reason": "hidden")",
+                             ApiHarness::kAdmin);
   const auto open_rule = allow("10.0.0.5", "");
   // Alice may not drop an administrator's lock: she sees the rule redacted, on every read.
   auto shown = rule(rule_id);
@@ -466,8 +464,8 @@ TEST_F(LocksApiTest, TheRuleListFiltersOf282) {
   EXPECT_EQ(rules("&access_type=user").size(), 1u);
   EXPECT_EQ(rules("&access_level=ro").size(), 1u);
   EXPECT_EQ(rules("&access_level=rw").size(), 1u);
-  auto bad = call(bhttp::verb::get, "/v2/share-access-rules?share_id=" + share_ +
-                                        "&access_to=carol");
+  auto bad =
+      call(bhttp::verb::get, "/v2/share-access-rules?share_id=" + share_ + "&access_to=carol");
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(bad.message(),
             "Invalid input received: 'access_type' parameter must be provided when specifying "
@@ -503,10 +501,10 @@ TEST_F(LocksApiTest, AccessGroupsTakeDeletionLocksAndTheirAttachmentsToo) {
                  before);
   EXPECT_EQ(deny(mapping, R"(, "unrestrict": true)").status, 202u);
   EXPECT_EQ(locks().size(), 1u);  // the group's own lock stays
-  EXPECT_EQ(call(bhttp::verb::delete_, "/v2/resource-locks/" + group_lock, "", ApiHarness::kAlice,
-                 kLocks)
-                .status,
-            204u);
+  EXPECT_EQ(
+      call(bhttp::verb::delete_, "/v2/resource-locks/" + group_lock, "", ApiHarness::kAlice, kLocks)
+          .status,
+      204u);
   EXPECT_EQ(call(bhttp::verb::delete_, "/v2/project-a/access-groups/" + group).status, 202u);
 }
 

@@ -46,8 +46,8 @@ class LocksTest : public ::testing::Test {
 TEST_F(LocksTest, ALockIsOneEventWithWhoPlacedItInTheEnvelope) {
   auto service = alice_;
   service.is_service = true;
-  auto events = h_.ok(service, engine::CreateResourceLock{share_, std::nullopt, std::nullopt,
-                                                          "maintenance"});
+  auto events =
+      h_.ok(service, engine::CreateResourceLock{share_, std::nullopt, std::nullopt, "maintenance"});
   ASSERT_EQ(events.size(), 1u);
   const auto& created = std::get<events::ResourceLockCreated>(events[0].body);
   EXPECT_EQ(events[0].project_id, "project-a");
@@ -84,7 +84,9 @@ TEST_F(LocksTest, ADeniedRuleTakesItsLocksAndTheirShareLocksWithIt) {
   EXPECT_EQ(h_.refused(alice_, engine::DenyAccess{share_, rule}).code, errc::forbidden);
   events = h_.ok(alice_, engine::DenyAccess{share_, rule, true});
   std::size_t dropped = 0;
-  for (const auto& e : events) dropped += std::holds_alternative<events::ResourceLockDeleted>(e.body);
+  for (const auto& e : events) {
+    dropped += std::holds_alternative<events::ResourceLockDeleted>(e.body);
+  }
   EXPECT_EQ(dropped, 3u);
   EXPECT_TRUE(locks().empty());
   EXPECT_EQ(h_.digest(), h_.rebuild_digest());

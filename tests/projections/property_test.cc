@@ -319,7 +319,9 @@ class RandomWorkload {
             locks_.push_back(b.lock_id);
             live_locks_.insert(b.lock_id);
           }
-          if constexpr (std::is_same_v<T, events::ResourceLockDeleted>) live_locks_.erase(b.lock_id);
+          if constexpr (std::is_same_v<T, events::ResourceLockDeleted>) {
+            live_locks_.erase(b.lock_id);
+          }
           if constexpr (std::is_same_v<T, events::ShareRestored> ||
                         std::is_same_v<T, events::ShareDeleted>) {
             in_bin_.erase(b.share_id);
