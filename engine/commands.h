@@ -88,12 +88,21 @@ struct RemoveEntry {
   std::string entry_id;
 };
 
+// The locks allow_access places with the new rule (2.82): its deletion (with the companion lock
+// on the share's deletion) and the visibility of its access_to and access_key.
+struct AccessLocks {
+  bool lock_deletion = false;
+  bool lock_visibility = false;
+  std::optional<std::string> lock_reason;  // only with a lock
+};
+
 struct AllowAccess {
   std::string share_id;
   std::string access_type;
   std::string access_to;
   std::optional<std::string> access_level;
   events::Metadata metadata;
+  AccessLocks locks = {};
 };
 
 // Finds `access_id` among the share's rules and then among its group mappings (the proposal's
@@ -101,6 +110,8 @@ struct AllowAccess {
 struct DenyAccess {
   std::string share_id;
   std::string access_id;
+  // Also drop the rule's deletion locks (2.82); without it a locked rule is not denied.
+  bool unrestrict = false;
 };
 
 struct SetRuleMetadata {
@@ -116,6 +127,27 @@ struct UnsetRuleMetadata {
 struct AttachGroup {
   std::string share_id;
   std::string group_id;
+  AccessLocks locks = {};  // on the mapping, as on a rule
+};
+
+// POST /resource-locks (2.81). Strings as sent; resource_type defaults to "share" and
+// resource_action to "delete" when absent.
+struct CreateResourceLock {
+  std::string resource_id;
+  std::optional<std::string> resource_type;
+  std::optional<std::string> resource_action;
+  std::optional<std::string> lock_reason;
+};
+
+// PUT /resource-locks/{id}: only the action and the reason change.
+struct UpdateResourceLock {
+  std::string lock_id;
+  std::optional<std::string> resource_action;
+  std::optional<std::string> lock_reason;
+};
+
+struct DeleteResourceLock {
+  std::string lock_id;
 };
 
 struct SyncAccess {
@@ -152,6 +184,7 @@ using Command =
                  CreateAccessGroup, UpdateAccessGroup, DeleteAccessGroup, AddEntry, RemoveEntry,
                  AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
                  SyncAccess, RecordDriverOutcome, UpdateShareType, SoftDeleteShare,
-                 RestoreShare, PurgeExpiredShares>;
+                 RestoreShare, PurgeExpiredShares, CreateResourceLock, UpdateResourceLock,
+                 DeleteResourceLock>;
 
 }  // namespace agate::engine

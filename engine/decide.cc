@@ -62,6 +62,49 @@ bool deletable_status(std::string_view status) {
   return status == "available" || status == "error" || status == "inactive";
 }
 
+// Resource locks (2.81, 2.82), as manila/api/v2/resource_locks.py, lock/api.py and
+// api/v2/shares.py word them.
+constexpr std::size_t kMaxLockReasonLength = 1023;
+constexpr std::string_view kLockReasonTooLong =
+    "'lock_reason' can contain a maximum of 1023 characters.";
+constexpr std::string_view kLockManipulation =
+    "Resource lock cannot be manipulated by user. Please contact the administrator.";
+constexpr std::string_view kLockResourceId = "Resource ID is required and must be in uuid format.";
+constexpr std::string_view kNoSuchResource = "No such resource found.";
+constexpr std::string_view kVisibilityLocked =
+    "Resource's visibility is already locked by other user.";
+constexpr std::string_view kNotSuitableForLocking =
+    "Invalid input received: Resource status not suitable for locking.";
+constexpr std::string_view kSoftDeletedNotLockable =
+    "Invalid input received: Resource cannot be locked since it has been soft deleted.";
+constexpr std::string_view kAlreadyVisibilityLocked =
+    "Invalid input received: The resource already has a visibility lock.";
+constexpr std::string_view kLockReasonWithoutLock =
+    "Lock reason can only be specified when locking the visibility or the deletion of an access "
+    "rule.";
+constexpr std::string_view kCannotDropRestrictions =
+    "Unable to drop access rule restrictions that are not placed by you.";
+
+std::string deny_locked(std::string_view share_id) {
+  return fmt::format("Cannot deny access for share '{}' since it has been locked. Please remove "
+                     "the locks and retry the operation",
+                     share_id);
+}
+
+std::string lock_not_found(std::string_view id) {
+  return fmt::format("Resource lock {} could not be found.", id);
+}
+
+// The reason of the share lock that goes with an access rule's deletion lock.
+std::string companion_reason(std::string_view rule_lock_id) {
+  return fmt::format("Locked by access lock: {}", rule_lock_id);
+}
+
+// Share statuses in which a deletion lock is refused (DISALLOWED_STATUS_WHEN_LOCKING_SHARES).
+const std::set<std::string_view> kUnlockableShareStatuses = {
+    "deleting", "error_deleting", "unmanaging", "manage_error_unmanaging",
+    "unmanage_error", "unmanaged", "deleted"};
+
 constexpr std::size_t kMaxNameLength = 255;
 // Manila's access_to column is String(255): longer values fail in its database (a 500 there).
 constexpr std::size_t kMaxAccessToLength = 255;
@@ -449,10 +492,12 @@ class Decider {
     if (!share || !visible(ctx_, share->project_id)) {
       return reject(errc::not_found, fmt::format("Share {} could not be found.", c.share_id));
     }
+    if (auto r = refused_by_locks(share->id)) return *r;
     // A share in the recycle bin is deleted at once, as Manila does.
     if (!deletable_status(share->status)) {
       return reject(errc::forbidden, std::string(kDeletableStatuses));
     }
+    drop_locks_of_share(*share);
     out_.emit(share->project_id, events::ShareDeleted{share->id});
     return out_.take();
   }
@@ -462,6 +507,7 @@ class Decider {
     if (!share || !visible(ctx_, share->project_id)) {
       return reject(errc::not_found, std::string(kNotFoundForSoftDelete));
     }
+    if (auto r = refused_by_locks(share->id)) return *r;
     if (share->is_soft_deleted) return reject(errc::forbidden, std::string(kSoftDeletedAlready));
     if (!deletable_status(share->status)) {
       return reject(errc::forbidden, std::string(kDeletableStatuses));
@@ -497,6 +543,7 @@ class Decider {
       if (!share || !share->is_soft_deleted) {
         throw std::logic_error("the recycle bin lists share " + id + ", which is not in it");
       }
+      drop_locks_of_share(*share);
       out_.emit(share->project_id, events::ShareDeleted{share->id});
     }
     return out_.take();
@@ -537,8 +584,17 @@ class Decider {
   Decision operator()(const DeleteAccessGroup& c) {
     auto group = visible_group(c.group_id);
     if (!group) return group.error();
+    if (auto r = refused_by_locks(group->id)) return *r;
     std::vector<MappingRow> mappings;
     s_.for_each_share_of_group(group->id, [&](const MappingRow& m) { mappings.push_back(m); });
+    // A locked attachment is not detached by force either.
+    {
+      std::vector<std::string> ids;
+      for (const auto& m : mappings) {
+        for (const auto& l : locks_of(m.id, events::LockAction::delete_)) ids.push_back(l.id);
+      }
+      if (!ids.empty()) return reject(errc::forbidden, locked_refusal(ids));
+    }
     if (!mappings.empty() && !c.force) {
       std::vector<std::string> shares;
       for (const auto& m : mappings) shares.push_back(m.share_id);
@@ -549,6 +605,7 @@ class Decider {
     }
     for (const auto& m : mappings) {
       auto share = s_.share(m.share_id);
+      drop_locks_of_access(m.id, m.share_id);
       out_.emit(share ? share->project_id : group->project_id,
                 events::GroupDetached{m.share_id, group->id, m.id});
     }
@@ -635,6 +692,7 @@ class Decider {
     if (ctx_.version < ApiVersion{2, 28} && instances.any_access_error) {
       return reject(errc::bad_request, std::string(kCannotAllowWhileError));
     }
+    if (auto r = check_access_locks(c.locks)) return *r;
     if (auto m = check_access_type(c.access_type, ctx_.version)) return reject(errc::bad_request, *m);
     const AccessType type = *events::parse_access_type(c.access_type);
     if (auto m = check_access_to(type, c.access_to, ctx_.version)) return reject(errc::bad_request, *m);
@@ -666,8 +724,10 @@ class Decider {
                                 describe_rule(type, conflict->rule.identity, conflict->existing_level),
                                 describe_source(s_, conflict->existing_source), share->id));
     }
-    out_.emit(share->project_id, events::RuleAllowed{share->id, out_.new_id(), type, c.access_to,
-                                                     *level, c.metadata});
+    const std::string rule_id = out_.new_id();
+    out_.emit(share->project_id,
+              events::RuleAllowed{share->id, rule_id, type, c.access_to, *level, c.metadata});
+    place_access_locks(c.locks, rule_id, share->id);
     return out_.take();
   }
 
@@ -686,13 +746,26 @@ class Decider {
         return reject(errc::not_found, std::string(kResourceNotFound));
       }
     }
+    // Deletion locks hold the rule (or the attachment) back unless the caller asks to drop them
+    // and may drop every one (Manila's _check_for_access_rule_locks).
+    const auto deletion_locks = locks_of(c.access_id, events::LockAction::delete_);
+    if (!deletion_locks.empty()) {
+      if (!c.unrestrict) return reject(errc::forbidden, deny_locked(share->id));
+      for (const auto& lock : deletion_locks) {
+        if (!may_manipulate(ctx_, lock) || !visible(ctx_, lock.project_id)) {
+          return reject(errc::forbidden, std::string(kCannotDropRestrictions));
+        }
+      }
+    }
     if (check_instances(s_, *share, ctx_.version).host_or_state_invalid) {
       return reject(errc::bad_request, std::string(kCannotDenyInvalidState));
     }
     if (rule) {
       if (rule->denied_version != 0) return out_.take();  // already being denied
+      drop_locks_of_access(rule->id, share->id);
       out_.emit(share->project_id, events::RuleDenied{share->id, rule->id});
     } else {
+      drop_locks_of_access(mapping->id, share->id);
       out_.emit(share->project_id, events::GroupDetached{share->id, mapping->group_id, mapping->id});
     }
     return out_.take();
@@ -726,6 +799,7 @@ class Decider {
     if (share->is_soft_deleted) {
       return reject(errc::forbidden, soft_deleted_refusal("allow access", share->id));
     }
+    if (auto r = check_access_locks(c.locks)) return *r;
     auto group = visible_group(c.group_id);
     if (!group) return group.error();
     if (group->project_id != share->project_id) {
@@ -772,7 +846,9 @@ class Decider {
                     fmt::format("Access group {} cannot be attached to share {}: {}.", group->id,
                                 share->id, joined));
     }
-    out_.emit(share->project_id, events::GroupAttached{share->id, group->id, out_.new_id()});
+    const std::string mapping_id = out_.new_id();
+    out_.emit(share->project_id, events::GroupAttached{share->id, group->id, mapping_id});
+    place_access_locks(c.locks, mapping_id, share->id);
     return out_.take();
   }
 
@@ -810,7 +886,257 @@ class Decider {
     return out_.take();
   }
 
+  // ---- resource locks (2.81) ----------------------------------------------------------------
+
+  Decision operator()(const CreateResourceLock& c) {
+    using events::LockAction;
+    using events::LockResourceType;
+    if (c.lock_reason && c.lock_reason->size() > kMaxLockReasonLength) {
+      return reject(errc::bad_request, std::string(kLockReasonTooLong));
+    }
+    const std::string type_text = c.resource_type.value_or("share");
+    const auto type = events::parse_lock_resource_type(type_text);
+    if (!type) {
+      return reject(errc::bad_request,
+                    "'resource_type' is required and must be one of ('share', 'access_rule', "
+                    "'access_group')");
+    }
+    const std::string action_text =
+        c.resource_action && !c.resource_action->empty() ? *c.resource_action : "delete";
+    const auto action = events::parse_lock_action(action_text);
+    if (!action || (*action == LockAction::show && *type != LockResourceType::access_rule)) {
+      return reject(errc::bad_request, actions_refusal(*type));
+    }
+    if (!is_uuid_like(c.resource_id)) {
+      return reject(errc::bad_request, std::string(kLockResourceId));
+    }
+    if (*action == LockAction::show && !locks_of(c.resource_id, LockAction::show).empty()) {
+      return reject(errc::conflict, std::string(kVisibilityLocked));
+    }
+    auto resource = lockable(*type, c.resource_id, *action);
+    if (!resource) return resource.error();
+    out_.emit(ctx_.project_id,
+              events::ResourceLockCreated{out_.new_id(), *type, c.resource_id, *action,
+                                          lock_context_of(ctx_), c.lock_reason.value_or(""),
+                                          *resource});
+    return out_.take();
+  }
+
+  Decision operator()(const UpdateResourceLock& c) {
+    auto lock = visible_lock(c.lock_id);
+    if (!lock) return lock.error();
+    if (c.lock_reason && c.lock_reason->size() > kMaxLockReasonLength) {
+      return reject(errc::bad_request, std::string(kLockReasonTooLong));
+    }
+    std::optional<events::LockAction> action;
+    if (c.resource_action) {
+      action = events::parse_lock_action(c.resource_action->empty() ? "delete"
+                                                                    : *c.resource_action);
+      if (!action || (*action == events::LockAction::show &&
+                      lock->resource_type != events::LockResourceType::access_rule)) {
+        return reject(errc::bad_request, actions_refusal(lock->resource_type));
+      }
+    }
+    if (!owner_admin_or_service(*lock)) {
+      return reject(errc::forbidden, "Policy doesn't allow resource_lock:update to be performed.");
+    }
+    if (!context_may_manipulate(ctx_, *lock)) {
+      return reject(errc::forbidden, std::string(kLockManipulation));
+    }
+    if (action) {
+      if (*action == events::LockAction::show &&
+          lock->resource_action != events::LockAction::show &&
+          !locks_of(lock->resource_id, events::LockAction::show).empty()) {
+        return reject(errc::bad_request, std::string(kAlreadyVisibilityLocked));
+      }
+      auto resource = lockable(lock->resource_type, lock->resource_id, *action);
+      if (!resource) {
+        // The resource exists (the lock would have gone with it): only its state refuses.
+        return reject(errc::bad_request, resource.error().message);
+      }
+    }
+    out_.emit(lock->project_id,
+              events::ResourceLockUpdated{lock->id, action.value_or(lock->resource_action),
+                                          c.lock_reason.value_or(lock->lock_reason),
+                                          lock->share_id});
+    return out_.take();
+  }
+
+  Decision operator()(const DeleteResourceLock& c) {
+    auto lock = visible_lock(c.lock_id);
+    if (!lock) return lock.error();
+    if (!owner_admin_or_service(*lock)) {
+      return reject(errc::forbidden, "Policy doesn't allow resource_lock:delete to be performed.");
+    }
+    if (!context_may_manipulate(ctx_, *lock)) {
+      return reject(errc::forbidden, std::string(kLockManipulation));
+    }
+    out_.emit(lock->project_id, events::ResourceLockDeleted{lock->id, lock->share_id});
+    return out_.take();
+  }
+
  private:
+  // Manila's message for an action the resource type has no lock for.
+  static std::string actions_refusal(events::LockResourceType type) {
+    return type == events::LockResourceType::access_rule
+               ? "'resource_action' can only be one of ['delete', 'show']"
+               : "'resource_action' can only be one of ['delete']";
+  }
+
+  // The requester is an administrator, a service or the user who placed the lock (Manila's
+  // default policy for updating and deleting locks).
+  bool owner_admin_or_service(const LockRow& lock) const {
+    return ctx_.is_admin || ctx_.is_service ||
+           (lock.user_id == ctx_.user_id && lock.project_id == ctx_.project_id);
+  }
+
+  // The lock, if the requester may see it: administrators see every project's, others their
+  // project's (Manila's project_only query).
+  boost::system::result<LockRow, Rejection> visible_lock(const std::string& id) {
+    auto lock = s_.lock(id);
+    if (!lock || !visible(ctx_, lock->project_id)) {
+      return reject(errc::not_found, lock_not_found(id));
+    }
+    return *lock;
+  }
+
+  // The locks on `resource_id`, of one action if given.
+  std::vector<LockRow> locks_of(std::string_view resource_id,
+                                std::optional<events::LockAction> action = std::nullopt) const {
+    std::vector<LockRow> out;
+    s_.for_each_lock_of(resource_id, [&](const LockRow& l) {
+      if (!action || l.resource_action == *action) out.push_back(l);
+    });
+    return out;
+  }
+
+  // "Resource lock/s [a, b] prevent delete action."
+  static std::string locked_refusal(const std::vector<std::string>& lock_ids) {
+    return fmt::format("Resource lock/s [{}] prevent delete action.", join(lock_ids, ", "));
+  }
+
+  // The 403 a share or group under deletion locks gets when deleted.
+  std::optional<Rejection> refused_by_locks(std::string_view resource_id) const {
+    std::vector<std::string> ids;
+    for (const auto& l : locks_of(resource_id, events::LockAction::delete_)) ids.push_back(l.id);
+    if (ids.empty()) return std::nullopt;
+    return reject(errc::forbidden, locked_refusal(ids));
+  }
+
+  // Checks that the resource exists for the requester and may take a lock of `action`; returns
+  // the share it is or belongs to ("" for an access group).
+  boost::system::result<std::string, Rejection> lockable(events::LockResourceType type,
+                                                         const std::string& id,
+                                                         events::LockAction action) {
+    using events::LockResourceType;
+    if (type == LockResourceType::share) {
+      auto share = s_.share(id);
+      if (!share || !visible(ctx_, share->project_id)) {
+        return reject(errc::bad_request, std::string(kNoSuchResource));
+      }
+      if (kUnlockableShareStatuses.contains(share->status)) {
+        return reject(errc::conflict, std::string(kNotSuitableForLocking));
+      }
+      if (share->is_soft_deleted) {
+        return reject(errc::conflict, std::string(kSoftDeletedNotLockable));
+      }
+      return share->id;
+    }
+    if (type == LockResourceType::access_group) {
+      auto group = s_.group(id);
+      if (!group || !visible(ctx_, group->project_id)) {
+        return reject(errc::bad_request, std::string(kNoSuchResource));
+      }
+      return std::string();
+    }
+    // An access rule: a direct rule, or an attached group's mapping (shown as a rule).
+    std::string share_id;
+    bool being_denied = false;
+    if (auto rule = s_.rule(id)) {
+      share_id = rule->share_id;
+      being_denied = rule->denied_version != 0;
+    } else if (auto mapping = s_.mapping(id)) {
+      share_id = mapping->share_id;
+    } else {
+      return reject(errc::bad_request, std::string(kNoSuchResource));
+    }
+    auto share = s_.share(share_id);
+    if (!share || !visible(ctx_, share->project_id)) {
+      return reject(errc::bad_request, std::string(kNoSuchResource));
+    }
+    // A rule being denied takes no lock (Manila refuses deletion locks on it; a visibility lock
+    // would outlive the rule here, whose locks go when it is denied).
+    (void)action;
+    if (being_denied) return reject(errc::conflict, std::string(kNotSuitableForLocking));
+    return share_id;
+  }
+
+  std::optional<Rejection> check_access_locks(const AccessLocks& locks) const {
+    if (!locks.lock_deletion && !locks.lock_visibility && locks.lock_reason) {
+      return reject(errc::bad_request, std::string(kLockReasonWithoutLock));
+    }
+    if (locks.lock_reason && locks.lock_reason->size() > kMaxLockReasonLength) {
+      return reject(errc::bad_request, std::string(kLockReasonTooLong));
+    }
+    return std::nullopt;
+  }
+
+  // The locks allow_access asked for on a new rule (or mapping) `access_id` of `share_id`, in
+  // Manila's order: the rule's deletion, the share's deletion, the rule's visibility.
+  void place_access_locks(const AccessLocks& locks, const std::string& access_id,
+                          const std::string& share_id) {
+    using events::LockAction;
+    using events::LockResourceType;
+    const auto context = lock_context_of(ctx_);
+    const std::string reason = locks.lock_reason.value_or("");
+    if (locks.lock_deletion) {
+      const std::string rule_lock = out_.new_id();
+      out_.emit(ctx_.project_id,
+                events::ResourceLockCreated{rule_lock, LockResourceType::access_rule, access_id,
+                                            LockAction::delete_, context, reason, share_id});
+      out_.emit(ctx_.project_id,
+                events::ResourceLockCreated{out_.new_id(), LockResourceType::share, share_id,
+                                            LockAction::delete_, context,
+                                            companion_reason(rule_lock), share_id});
+    }
+    if (locks.lock_visibility) {
+      out_.emit(ctx_.project_id,
+                events::ResourceLockCreated{out_.new_id(), LockResourceType::access_rule,
+                                            access_id, LockAction::show, context, reason,
+                                            share_id});
+    }
+  }
+
+  // Every lock on a rule (or mapping) that goes away, and the share locks that went with its
+  // deletion locks.
+  void drop_locks_of_access(const std::string& access_id, const std::string& share_id) {
+    for (const auto& lock : locks_of(access_id)) {
+      if (lock.resource_action == events::LockAction::delete_) {
+        const std::string reason = companion_reason(lock.id);
+        for (const auto& share_lock : locks_of(share_id, events::LockAction::delete_)) {
+          if (share_lock.lock_reason == reason) {
+            out_.emit(share_lock.project_id,
+                      events::ResourceLockDeleted{share_lock.id, share_lock.share_id});
+          }
+        }
+      }
+      out_.emit(lock.project_id, events::ResourceLockDeleted{lock.id, lock.share_id});
+    }
+  }
+
+  // The locks left on a share's rules and mappings when it is deleted (visibility locks, and
+  // deletion locks placed on a rule alone). The share has no deletion lock of its own here.
+  void drop_locks_of_share(const ShareRow& share) {
+    std::vector<std::string> ids;
+    s_.for_each_rule(share.id, [&](const RuleRow& r) { ids.push_back(r.id); });
+    s_.for_each_group_of_share(share.id, [&](const MappingRow& m) { ids.push_back(m.id); });
+    for (const auto& id : ids) {
+      for (const auto& lock : locks_of(id)) {
+        out_.emit(lock.project_id, events::ResourceLockDeleted{lock.id, lock.share_id});
+      }
+    }
+  }
+
   boost::system::result<ShareRow, Rejection> visible_share(const std::string& id) {
     auto share = s_.share(id);
     if (!share || !visible(ctx_, share->project_id)) {

@@ -48,6 +48,9 @@ struct Context {
   std::string request_id;
   bool is_admin = false;
   bool is_reader = false;  // may list and show, not change (Manila's reader role)
+  // The request carried a valid service token with the service role (Manila's is_service):
+  // locks it places are of the "service" context.
+  bool is_service = false;
   ApiVersion version{2, 0};
 };
 
@@ -162,5 +165,33 @@ struct MappingRow {
   std::int64_t created_at = 0;
   friend bool operator==(const MappingRow&, const MappingRow&) = default;
 };
+
+// A resource lock (Manila's resource_locks row, 2.81). project_id and user_id are who placed it.
+struct LockRow {
+  std::string id;
+  std::string project_id;
+  std::string user_id;
+  events::LockContext lock_context = events::LockContext::user;
+  events::LockResourceType resource_type = events::LockResourceType::share;
+  std::string resource_id;
+  events::LockAction resource_action = events::LockAction::delete_;
+  std::string lock_reason;
+  std::string share_id;  // the share the resource is or belongs to; empty for an access group
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;  // 0: never updated
+  friend bool operator==(const LockRow&, const LockRow&) = default;
+};
+
+// The context a request places locks in: service, else admin, else user (Manila's order).
+events::LockContext lock_context_of(const Context& ctx);
+// Whether `ctx` may change or drop `lock`, as far as the lock's context goes: an admin's lock
+// only by an admin, a service's lock not by a user (Manila's _check_allow_lock_manipulation).
+bool context_may_manipulate(const Context& ctx, const LockRow& lock);
+// Whether `ctx` may change or drop `lock` at all: the context rule, and the requester is an
+// admin, a service or the user who placed it (Manila's default policy).
+bool may_manipulate(const Context& ctx, const LockRow& lock);
+// Whether an access rule under the visibility lock `lock` is shown to `ctx` with access_to and
+// access_key hidden (Manila's access_is_restricted).
+bool access_is_restricted(const Context& ctx, const LockRow& lock);
 
 }  // namespace agate::engine

@@ -63,6 +63,11 @@ class State {
   virtual std::optional<EffectiveRule> effective_rule(std::string_view share_id,
                                                       const RuleIdentity& key) const = 0;
 
+  virtual std::optional<LockRow> lock(std::string_view lock_id) const = 0;
+  // The locks on a resource (a share, a rule, a group mapping, a group), in id order.
+  virtual void for_each_lock_of(std::string_view resource_id,
+                                const std::function<void(const LockRow&)>& fn) const = 0;
+
   // Back ends are configuration, not events: a share type naming an unknown one gives shares in
   // error.
   virtual bool backend_exists(std::string_view name) const = 0;

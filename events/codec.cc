@@ -30,6 +30,9 @@ capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }
 
 s::AccessType to_capnp(AccessType t) { return static_cast<s::AccessType>(t); }
 s::AccessLevel to_capnp(AccessLevel l) { return static_cast<s::AccessLevel>(l); }
+s::LockResourceType to_capnp(LockResourceType t) { return static_cast<s::LockResourceType>(t); }
+s::LockAction to_capnp(LockAction a) { return static_cast<s::LockAction>(a); }
+s::LockContext to_capnp(LockContext c) { return static_cast<s::LockContext>(c); }
 
 void write_kvs(capnp::List<s::KeyValue>::Builder out, const Metadata& kvs) {
   unsigned i = 0;
@@ -107,6 +110,28 @@ void write(s::ShareSoftDeleted::Builder b, const ShareSoftDeleted& e) {
 }
 
 void write(s::ShareRestored::Builder b, const ShareRestored& e) { b.setShareId(text(e.share_id)); }
+
+void write(s::ResourceLockCreated::Builder b, const ResourceLockCreated& e) {
+  b.setLockId(text(e.lock_id));
+  b.setResourceType(to_capnp(e.resource_type));
+  b.setResourceId(text(e.resource_id));
+  b.setResourceAction(to_capnp(e.resource_action));
+  b.setLockContext(to_capnp(e.lock_context));
+  b.setLockReason(text(e.lock_reason));
+  b.setShareId(text(e.share_id));
+}
+
+void write(s::ResourceLockUpdated::Builder b, const ResourceLockUpdated& e) {
+  b.setLockId(text(e.lock_id));
+  b.setResourceAction(to_capnp(e.resource_action));
+  b.setLockReason(text(e.lock_reason));
+  b.setShareId(text(e.share_id));
+}
+
+void write(s::ResourceLockDeleted::Builder b, const ResourceLockDeleted& e) {
+  b.setLockId(text(e.lock_id));
+  b.setShareId(text(e.share_id));
+}
 
 void write(s::AccessGroupCreated::Builder b, const AccessGroupCreated& e) {
   b.setGroupId(text(e.group_id));
@@ -252,6 +277,12 @@ void write_body(s::Event::Body::Builder b, const Body& body) {
           write(b.initShareSoftDeleted(), e);
         else if constexpr (std::is_same_v<T, ShareRestored>)
           write(b.initShareRestored(), e);
+        else if constexpr (std::is_same_v<T, ResourceLockCreated>)
+          write(b.initResourceLockCreated(), e);
+        else if constexpr (std::is_same_v<T, ResourceLockUpdated>)
+          write(b.initResourceLockUpdated(), e);
+        else if constexpr (std::is_same_v<T, ResourceLockDeleted>)
+          write(b.initResourceLockDeleted(), e);
         else
           static_assert(!sizeof(T), "every event kind must be encoded");
       },
@@ -285,6 +316,17 @@ AccessLevel from_capnp(s::AccessLevel l, const char* where) {
                           fmt::format("unknown access level {} in {}", raw, where)};
   }
   return static_cast<AccessLevel>(raw);
+}
+
+// An enumerant of a lock's enums, or the decoder's unknown_enumerant.
+template <typename E, typename S>
+E lock_enum(S raw_value, E last, const char* what) {
+  auto raw = static_cast<std::uint16_t>(raw_value);
+  if (raw > static_cast<std::uint16_t>(last)) {
+    throw Unrepresentable{DecodeErrc::unknown_enumerant,
+                          fmt::format("unknown {} {} in a resource lock event", what, raw)};
+  }
+  return static_cast<E>(raw);
 }
 
 Metadata read_kvs(capnp::List<s::KeyValue>::Reader list) {
@@ -419,6 +461,25 @@ DriverOutcome read(s::DriverOutcome::Reader r) {
   return e;
 }
 
+ResourceLockCreated read(s::ResourceLockCreated::Reader r) {
+  return {str(r.getLockId()),
+          lock_enum(r.getResourceType(), LockResourceType::access_group, "resource type"),
+          str(r.getResourceId()),
+          lock_enum(r.getResourceAction(), LockAction::show, "resource action"),
+          lock_enum(r.getLockContext(), LockContext::service, "lock context"),
+          str(r.getLockReason()),
+          str(r.getShareId())};
+}
+
+ResourceLockUpdated read(s::ResourceLockUpdated::Reader r) {
+  return {str(r.getLockId()), lock_enum(r.getResourceAction(), LockAction::show, "resource action"),
+          str(r.getLockReason()), str(r.getShareId())};
+}
+
+ResourceLockDeleted read(s::ResourceLockDeleted::Reader r) {
+  return {str(r.getLockId()), str(r.getShareId())};
+}
+
 Body read_body(s::Event::Body::Reader b) {
   using W = s::Event::Body::Which;
   switch (b.which()) {
@@ -464,6 +525,12 @@ Body read_body(s::Event::Body::Reader b) {
       return read(b.getShareSoftDeleted());
     case W::SHARE_RESTORED:
       return read(b.getShareRestored());
+    case W::RESOURCE_LOCK_CREATED:
+      return read(b.getResourceLockCreated());
+    case W::RESOURCE_LOCK_UPDATED:
+      return read(b.getResourceLockUpdated());
+    case W::RESOURCE_LOCK_DELETED:
+      return read(b.getResourceLockDeleted());
   }
   throw Unrepresentable{DecodeErrc::unknown_kind,
                         fmt::format("unknown event kind {} (written by a newer schema?)",

@@ -68,6 +68,9 @@ struct Event {
     shareTypeUpdated @23 :ShareTypeUpdated;
     shareSoftDeleted @24 :ShareSoftDeleted;
     shareRestored @25 :ShareRestored;
+    resourceLockCreated @26 :ResourceLockCreated;
+    resourceLockUpdated @27 :ResourceLockUpdated;
+    resourceLockDeleted @28 :ResourceLockDeleted;
   }
 }
 
@@ -253,4 +256,53 @@ struct DriverOutcome {
   # The driver was given the whole set to match (access_sync, a resumed call): what the back end
   # holds is exactly `added` less the failures, whatever it held before.
   fullSync @9 :Bool;
+}
+
+# Resource locks (Manila 2.81, 2.82). A lock holds back one action on one resource: the deletion
+# of a share, of an access rule or of an access group (Agate's own resource type; an attached
+# group's mapping is locked as an access rule, since it is shown as one), or the visibility of an
+# access rule's access_to and access_key. The envelope's project and user are the lock's owner
+# (who placed it).
+enum LockResourceType {
+  share @0;
+  accessRule @1;
+  accessGroup @2;
+}
+
+enum LockAction {
+  delete @0;
+  show @1;
+}
+
+# Who placed the lock: a project user, an administrator, or a service (a request carrying a
+# service token). It decides who may change or drop the lock later.
+enum LockContext {
+  user @0;
+  admin @1;
+  service @2;
+}
+
+struct ResourceLockCreated {
+  lockId @0 :Text;
+  resourceType @1 :LockResourceType;
+  resourceId @2 :Text;
+  resourceAction @3 :LockAction;
+  lockContext @4 :LockContext;
+  lockReason @5 :Text;
+  # The share the locked resource is or belongs to (a rule's or mapping's share); empty for an
+  # access group. The audit lists the lock in that share's history.
+  shareId @6 :Text;
+}
+
+# The lock's action and reason after the update (unchanged values included).
+struct ResourceLockUpdated {
+  lockId @0 :Text;
+  resourceAction @1 :LockAction;
+  lockReason @2 :Text;
+  shareId @3 :Text;
+}
+
+struct ResourceLockDeleted {
+  lockId @0 :Text;
+  shareId @1 :Text;
 }

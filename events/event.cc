@@ -16,8 +16,21 @@ constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
     "entryAdded",          "entryRemoved",       "ruleAllowed",        "ruleDenied",
     "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
     "accessSyncRequested", "driverOutcome",      "shareTypeUpdated",   "shareSoftDeleted",
-    "shareRestored",
+    "shareRestored",       "resourceLockCreated", "resourceLockUpdated", "resourceLockDeleted",
 };
+
+constexpr std::array<std::string_view, 3> kLockResourceTypeNames = {"share", "access_rule",
+                                                                    "access_group"};
+constexpr std::array<std::string_view, 2> kLockActionNames = {"delete", "show"};
+constexpr std::array<std::string_view, 3> kLockContextNames = {"user", "admin", "service"};
+
+template <typename E, std::size_t N>
+std::optional<E> parse_name(const std::array<std::string_view, N>& names, std::string_view s) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == s) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -37,6 +50,19 @@ std::optional<AccessLevel> parse_access_level(std::string_view s) {
     if (kAccessLevelNames[i] == s) return static_cast<AccessLevel>(i);
   }
   return std::nullopt;
+}
+
+std::string_view to_string(LockResourceType t) {
+  return kLockResourceTypeNames.at(static_cast<size_t>(t));
+}
+std::string_view to_string(LockAction a) { return kLockActionNames.at(static_cast<size_t>(a)); }
+std::string_view to_string(LockContext c) { return kLockContextNames.at(static_cast<size_t>(c)); }
+
+std::optional<LockResourceType> parse_lock_resource_type(std::string_view s) {
+  return parse_name<LockResourceType>(kLockResourceTypeNames, s);
+}
+std::optional<LockAction> parse_lock_action(std::string_view s) {
+  return parse_name<LockAction>(kLockActionNames, s);
 }
 
 std::string_view kind_name(const Body& body) { return kKindNames.at(body.index()); }

@@ -233,13 +233,52 @@ struct DriverOutcome {
   friend bool operator==(const DriverOutcome&, const DriverOutcome&) = default;
 };
 
+// Resource locks (event.capnp).
+enum class LockResourceType : std::uint8_t { share, access_rule, access_group };
+enum class LockAction : std::uint8_t { delete_, show };
+enum class LockContext : std::uint8_t { user, admin, service };
+
+// Manila's names: "share", "access_rule", Agate's "access_group"; "delete", "show"; "user",
+// "admin", "service".
+std::string_view to_string(LockResourceType t);
+std::string_view to_string(LockAction a);
+std::string_view to_string(LockContext c);
+std::optional<LockResourceType> parse_lock_resource_type(std::string_view s);
+std::optional<LockAction> parse_lock_action(std::string_view s);
+
+struct ResourceLockCreated {
+  std::string lock_id;
+  LockResourceType resource_type = LockResourceType::share;
+  std::string resource_id;
+  LockAction resource_action = LockAction::delete_;
+  LockContext lock_context = LockContext::user;
+  std::string lock_reason;
+  std::string share_id;  // the share the resource is or belongs to; empty for an access group
+  friend bool operator==(const ResourceLockCreated&, const ResourceLockCreated&) = default;
+};
+
+struct ResourceLockUpdated {
+  std::string lock_id;
+  LockAction resource_action = LockAction::delete_;
+  std::string lock_reason;
+  std::string share_id;
+  friend bool operator==(const ResourceLockUpdated&, const ResourceLockUpdated&) = default;
+};
+
+struct ResourceLockDeleted {
+  std::string lock_id;
+  std::string share_id;
+  friend bool operator==(const ResourceLockDeleted&, const ResourceLockDeleted&) = default;
+};
+
 // The alternatives are in the order of the schema's union; kind_name() names them as the schema.
 using Body =
     std::variant<ShareTypeCreated, ShareTypeDeleted, ShareCreated, ShareStatusChanged, ShareDeleted,
                  AccessGroupCreated, AccessGroupUpdated, AccessGroupDeleted, EntryAdded,
                  EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet, RuleMetadataUnset,
                  GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome,
-                 ShareTypeUpdated, ShareSoftDeleted, ShareRestored>;
+                 ShareTypeUpdated, ShareSoftDeleted, ShareRestored, ResourceLockCreated,
+                 ResourceLockUpdated, ResourceLockDeleted>;
 
 struct Event {
   Seq seq;  // assigned by the log on append

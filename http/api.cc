@@ -43,7 +43,8 @@ constexpr std::string_view kNotFound = "The resource could not be found.";
 
 // The first segment after /v2 that names a collection rather than a project id.
 const std::set<std::string, std::less<>> kCollections = {
-    "shares", "types", "access-groups", "share-access-rules", "share-replicas", "audit"};
+    "shares", "types", "access-groups", "share-access-rules", "share-replicas", "audit",
+    "resource-locks"};
 
 std::string new_request_id() {
   thread_local boost::uuids::random_generator generate;
@@ -111,6 +112,7 @@ const std::vector<Route>& routes() {
     add_share_action_routes(r);
     add_access_rule_routes(r);
     add_access_group_routes(r);
+    add_resource_lock_routes(r);
     add_audit_routes(r);
     return r;
   }();
@@ -469,17 +471,42 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
     // Routing before authentication would tell strangers which paths exist; Manila
     // authenticates first too. The answer may come later on the authenticator's thread (a
     // Keystone validation); `raw` outlives the request by Respond's contract.
+    //
+    // A request may also carry an X-Service-Token (a service acting for the user, as Nova does
+    // with Manila): it is validated by the same authenticator, and makes the request a service's
+    // only if valid and holding the "service" role. An invalid one is refused as an invalid
+    // user token is (keystonemiddleware's 401).
+    auto routed = [&services, req = std::move(req), rest = std::move(rest),
+                   url_project = std::move(url_project),
+                   finish](AuthResult identity, std::optional<AuthResult> service) mutable {
+      try {
+        if (service) {
+          if (!*service) {
+            return finish(
+                error_response(req, service->error().status, service->error().message));
+          }
+          const auto& roles = service->value().roles;
+          req.context.is_service = std::find(roles.begin(), roles.end(), "service") != roles.end();
+        }
+        route_authenticated(services, req, rest, url_project, std::move(identity), finish);
+      } catch (const std::exception& e) {
+        spdlog::error("{} {} {}: {}", req.request_id, req.raw.method_string(), req.raw.target(),
+                      e.what());
+        finish(error_response(req, 500, kServerError));
+      }
+    };
+    std::string service_token(raw["X-Service-Token"]);
     services.auth.authenticate_async(
         std::string(raw["X-Auth-Token"]),
-        [&services, req = std::move(req), rest = std::move(rest),
-         url_project = std::move(url_project), finish](AuthResult identity) mutable {
-          try {
-            route_authenticated(services, req, rest, url_project, std::move(identity), finish);
-          } catch (const std::exception& e) {
-            spdlog::error("{} {} {}: {}", req.request_id, req.raw.method_string(),
-                          req.raw.target(), e.what());
-            finish(error_response(req, 500, kServerError));
-          }
+        [&services, routed = std::move(routed),
+         service_token = std::move(service_token)](AuthResult identity) mutable {
+          if (service_token.empty()) return routed(std::move(identity), std::nullopt);
+          services.auth.authenticate_async(
+              std::move(service_token),
+              [routed = std::move(routed),
+               identity = std::move(identity)](AuthResult service) mutable {
+                routed(std::move(identity), std::move(service));
+              });
         });
   } catch (const std::exception& e) {
     spdlog::error("{} {} {}: {}", request_id, method, target, e.what());

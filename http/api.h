@@ -30,7 +30,7 @@ using Verb = boost::beast::http::verb;
 
 // The microversions served. Claimed only where every behaviour up to the maximum holds.
 inline constexpr engine::ApiVersion kMinVersion{2, 0};
-inline constexpr engine::ApiVersion kMaxVersion{2, 80};
+inline constexpr engine::ApiVersion kMaxVersion{2, 82};
 
 std::string to_string(engine::ApiVersion v);
 
@@ -158,6 +158,8 @@ void add_share_routes(std::vector<Route>& routes);
 void add_share_action_routes(std::vector<Route>& routes);
 void add_access_rule_routes(std::vector<Route>& routes);
 void add_access_group_routes(std::vector<Route>& routes);
+// /resource-locks (2.81).
+void add_resource_lock_routes(std::vector<Route>& routes);
 // The audit endpoints (administrators); also adds `at` and `seq` to shares/{}/effective-access,
 // so it comes after add_share_action_routes.
 void add_audit_routes(std::vector<Route>& routes);

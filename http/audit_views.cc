@@ -100,6 +100,17 @@ boost::json::object access_history_view(const audit::AccessHistory& h) {
   }
   boost::json::array others;
   for (const auto& r : h.other_outcomes) others.push_back(outcome_view(r));
+  boost::json::array locks;
+  for (const auto& l : h.locks) {
+    boost::json::object o{{"cause", cause_view(l.cause)}, {"lock_id", l.lock_id},
+                          {"change", l.change}};
+    if (l.resource_type) o["resource_type"] = events::to_string(*l.resource_type);
+    if (!l.resource_id.empty()) o["resource_id"] = l.resource_id;
+    if (l.resource_action) o["resource_action"] = events::to_string(*l.resource_action);
+    if (l.lock_context) o["lock_context"] = events::to_string(*l.lock_context);
+    if (l.lock_reason) o["lock_reason"] = *l.lock_reason;
+    locks.push_back(std::move(o));
+  }
   return {{"access_history",
            {{"share_id", h.share_id},
             {"project_id", h.project_id},
@@ -107,7 +118,8 @@ boost::json::object access_history_view(const audit::AccessHistory& h) {
             {"created", optional_cause(h.created)},
             {"deleted", optional_cause(h.deleted)},
             {"changes", std::move(changes)},
-            {"other_driver_outcomes", std::move(others)}}}};
+            {"other_driver_outcomes", std::move(others)},
+            {"locks", std::move(locks)}}}};
 }
 
 boost::json::object who_had_access_view(const audit::WhoQuery& q,

@@ -58,6 +58,10 @@ class NoAuth final : public Authenticator {
       id.roles = {"admin", "member", "reader"};
     } else if (role == "reader") {
       id.roles = {"reader"};
+    } else if (role == "service") {
+      // A service's token: sent as X-Service-Token beside a user's, it makes the request a
+      // service's (resource locks of the service context). Alone it may do nothing.
+      id.roles = {"service"};
     } else if (role.empty() || role == "member") {
       id.roles = {"member", "reader"};
     } else {
@@ -69,8 +73,8 @@ class NoAuth final : public Authenticator {
  private:
   static AuthFailure bad() {
     return {401,
-            "Invalid token: expected user_id:project_id, optionally followed by :admin, :member "
-            "or :reader."};
+            "Invalid token: expected user_id:project_id, optionally followed by :admin, :member, "
+            ":reader or :service."};
   }
 };
 

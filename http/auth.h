@@ -50,8 +50,9 @@ bool has_known_role(const Identity& identity);
 
 // Manila's noauth form, "user_id:project_id" ("name" alone is user and project "name", as in
 // Manila), plus Agate's role marker: "user_id:project_id:admin" is an administrator,
-// "user_id:project_id:reader" a reader; no marker is a project member. Unlike Manila's noauth, a
-// plain token is not an administrator. For tests and trusted networks.
+// "user_id:project_id:reader" a reader, "user_id:project_id:service" a service (for the
+// X-Service-Token header; such a token alone may do nothing); no marker is a project member.
+// Unlike Manila's noauth, a plain token is not an administrator. For tests and trusted networks.
 std::unique_ptr<Authenticator> make_noauth_authenticator();
 
 }  // namespace agate::http

@@ -27,6 +27,7 @@
 #include <cctype>
 #include <climits>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 
@@ -56,6 +57,7 @@ constexpr ApiVersion kMetadataVersion{2, 45};    // metadata in allow_access and
 constexpr ApiVersion kNewActionNames{2, 7};      // allow_access etc. instead of os-allow_access
 constexpr ApiVersion kLastAccessList{2, 44};     // access_list is gone from 2.45
 constexpr ApiVersion kRecycleBinVersion{2, 69};  // soft_delete and restore
+constexpr ApiVersion kAccessLocksVersion{2, 82};  // allow_access locks, the rule list's filters
 constexpr ApiVersion kOpenEnded{2, INT_MAX};     // the router refuses versions above the maximum
 
 constexpr std::string_view kMalformedBody = "Malformed request body";
@@ -63,6 +65,24 @@ constexpr std::string_view kResourceNotFound = "The resource could not be found.
 // What Manila's share actions answer for a share that is missing or not the caller's.
 constexpr std::string_view kShareNotFoundForAction = "NotFound: Resource could not be found.";
 constexpr std::string_view kAccessGroupType = "access_group";
+// What a rule under a visibility lock shows instead of access_to and access_key to those who
+// may not see them (Manila's _redact_restricted_fields).
+constexpr std::string_view kRedacted = "******";
+
+// The rules and mappings of `share_id` whose access_to and access_key `viewer` may not see: those
+// under a visibility lock it could not have dropped (engine::access_is_restricted).
+std::set<std::string> restricted_ids(Services& s, const lmdb::Txn& txn,
+                                     const engine::Context& viewer, std::string_view share_id) {
+  std::set<std::string> out;
+  for (const auto& lock : s.store.locks_of_share(txn, share_id)) {
+    if (lock.resource_type == events::LockResourceType::access_rule &&
+        lock.resource_action == events::LockAction::show &&
+        engine::access_is_restricted(viewer, lock)) {
+      out.insert(lock.resource_id);
+    }
+  }
+  return out;
+}
 
 bool visible(const ApiRequest& req, std::string_view owner) {
   return req.context.is_admin || owner == req.context.project_id;
@@ -99,8 +119,14 @@ class ShareAccess {
  public:
   enum class Load { one_by_one, all_rules };
 
-  ShareAccess(Services& s, const lmdb::Txn& txn, ShareRow share, Load load)
-      : store_(s.store), txn_(txn), state_(s.store.state(txn)), share_(std::move(share)) {
+  // `restricted`: the rules and mappings shown with access_to and access_key redacted.
+  ShareAccess(Services& s, const lmdb::Txn& txn, ShareRow share, Load load,
+              std::set<std::string> restricted = {})
+      : store_(s.store),
+        txn_(txn),
+        state_(s.store.state(txn)),
+        share_(std::move(share)),
+        restricted_(std::move(restricted)) {
     for (auto& in : store_.instances(txn_, share_)) {
       if (in.host.empty()) continue;
       flights_.push_back(s.in_flight ? s.in_flight(in.id) : std::nullopt);
@@ -128,6 +154,8 @@ class ShareAccess {
   }
 
   const ShareRow& share() const { return share_; }
+  bool restricted(const std::string& id) const { return restricted_.contains(id); }
+  const std::set<std::string>& restricted_set() const { return restricted_; }
   const std::vector<InstanceRow>& hosted_instances() const { return hosted_; }
   // The share's access_rules_status at 2.28 and later: active, syncing or error.
   const std::string& access_rules_status() const { return status_; }
@@ -239,6 +267,7 @@ class ShareAccess {
   const lmdb::Txn& txn_;
   std::unique_ptr<engine::State> state_;
   ShareRow share_;
+  std::set<std::string> restricted_;
   std::vector<InstanceRow> hosted_;
   std::vector<std::optional<std::uint64_t>> flights_;  // per hosted instance
   std::string status_;
@@ -279,6 +308,10 @@ boost::json::object rule_view(const ShareAccess& a, const RuleRow& r, const ApiV
     for (const auto& [k, value] : r.metadata) md[k] = value;
     o["metadata"] = std::move(md);
   }
+  if (a.restricted(r.id)) {
+    o["access_to"] = kRedacted;
+    if (v >= kAccessKeyVersion) o["access_key"] = kRedacted;
+  }
   return o;
 }
 
@@ -299,6 +332,10 @@ boost::json::object mapping_view(const ShareAccess& a, const MappingRow& m, cons
     o["updated_at"] = nullptr;
   }
   if (v >= kMetadataVersion) o["metadata"] = boost::json::object{};
+  if (a.restricted(m.id)) {
+    o["access_to"] = kRedacted;
+    if (v >= kAccessKeyVersion) o["access_key"] = kRedacted;
+  }
   return o;
 }
 
@@ -312,12 +349,29 @@ boost::json::object attach_view(const ShareAccess& a, const MappingRow& m, const
   return o;
 }
 
+// What a list of rules keeps: rules holding every metadata key with that value, and rules of
+// the given access_type, access_to, access_key and access_level (Manila's exact filters).
+struct RuleFilter {
+  std::optional<events::Metadata> metadata;
+  std::optional<std::string> access_type, access_to, access_key, access_level;
+
+  // Part of the read cache's key.
+  std::string key_text(const std::string& metadata_text) const {
+    return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", metadata_text, access_type.value_or("\x1e"),
+                       access_to.value_or("\x1e"), access_key.value_or("\x1e"),
+                       access_level.value_or("\x1e"));
+  }
+  bool by_fields() const { return access_type || access_to || access_key || access_level; }
+};
+
 // The share's direct rules and group mappings, oldest first, as summaries (no share_id).
-// `metadata` (if given) keeps only the rules holding every key with that value; group mappings,
-// which have no metadata, then never match.
+// `filter.metadata` (if given) keeps only the rules holding every key with that value; group
+// mappings, which have no metadata and none of the four access types, then never match, nor do
+// they match a filter of fields. A rule whose access_to and access_key are redacted for the
+// requester is left out of lists filtered by either (Manila's).
 boost::json::array access_summaries(const ShareAccess& a, Services& s, const lmdb::Txn& txn,
-                                    const ApiVersion& v,
-                                    const std::optional<events::Metadata>& metadata) {
+                                    const ApiVersion& v, const RuleFilter& filter) {
+  const auto& metadata = filter.metadata;
   struct Item {
     std::int64_t created_at;
     std::string id;
@@ -332,9 +386,17 @@ boost::json::array access_summaries(const ShareAccess& a, Services& s, const lmd
       });
       if (!match) continue;
     }
+    if (filter.access_type && events::to_string(r.access_type) != *filter.access_type) continue;
+    if (filter.access_level && events::to_string(r.access_level) != *filter.access_level) continue;
+    if ((filter.access_to || filter.access_key) && a.restricted(r.id)) continue;
+    if (filter.access_to && r.access_to != *filter.access_to) continue;
+    if (filter.access_key) {
+      const auto key = a.access_key(r.access_type, r.access_to);
+      if (!key.is_string() || key.as_string() != *filter.access_key) continue;
+    }
     items.push_back({r.created_at, r.id, rule_view(a, r, v, false)});
   }
-  if (!metadata || metadata->empty()) {
+  if ((!metadata || metadata->empty()) && !filter.by_fields()) {
     for (const auto& m : s.store.groups_of_share(txn, a.share().id)) {
       items.push_back({m.created_at, m.id, mapping_view(a, m, v, false)});
     }
@@ -348,14 +410,18 @@ boost::json::array access_summaries(const ShareAccess& a, Services& s, const lmd
 }
 
 // {"access_list": […]} for a visible share, from the read cache when it holds it. `filter_text`
-// is the metadata filter as the request gave it (part of the cache key).
+// is the metadata filter as the request gave it (part of the cache key, with the other filters
+// and the rules redacted for the requester).
 Response access_list_response(Services& s, const ApiRequest& req, const lmdb::Txn& txn,
-                              ShareRow share, const std::optional<events::Metadata>& metadata,
+                              ShareRow share, const RuleFilter& filter,
                               const std::string& filter_text) {
-  std::string key = "access-list\x1f" + share.id + "\x1f" + filter_text;
+  auto restricted = restricted_ids(s, txn, req.context, share.id);
+  std::string key = "access-list\x1f" + share.id + "\x1f" + filter.key_text(filter_text);
+  for (const auto& id : restricted) key += "\x1d" + id;
   return cached_json_response(s, req, txn, std::move(key), [&]() -> boost::json::value {
-    ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules);
-    return {{"access_list", access_summaries(access, s, txn, req.version(), metadata)}};
+    ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules,
+                       std::move(restricted));
+    return {{"access_list", access_summaries(access, s, txn, req.version(), filter)}};
   });
 }
 
@@ -476,6 +542,12 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
   } else {
     r.ignore("metadata");  // Manila pops it below 2.45
   }
+  engine::AccessLocks locks;
+  if (req.version() >= kAccessLocksVersion) {
+    locks.lock_visibility = r.boolean("lock_visibility").value_or(false);
+    locks.lock_deletion = r.boolean("lock_deletion").value_or(false);
+    locks.lock_reason = r.string("lock_reason");
+  }
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
   const std::string share_id = req.params[0];
 
@@ -493,7 +565,7 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
           "An access group attached to a share has no metadata; set it on access rules."));
     }
     return submit(
-        s, req, engine::AttachGroup{share_id, access_to},
+        s, req, engine::AttachGroup{share_id, access_to, std::move(locks)},
         [&s, req](const std::vector<events::Event>& events) {
           const auto& attached = std::get<events::GroupAttached>(events.at(0).body);
           auto txn = lmdb::Txn::begin_read(s.env);
@@ -509,7 +581,7 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
   }
 
   engine::AllowAccess c{share_id, type, access_to, std::move(level),
-                        metadata.value_or(events::Metadata{})};
+                        metadata.value_or(events::Metadata{}), std::move(locks)};
   submit(
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>& events) {
@@ -531,10 +603,11 @@ void deny_access(Services& s, const ApiRequest& req, std::string_view name,
   if (!value.is_object()) return respond(error_response(req, 400, kCouldNotComply));
   ObjectReader r(value.as_object(), std::string(name));
   const std::string access_id = r.required_string("access_id");
-  r.ignore("unrestrict");  // Manila reads it at every version; Agate has no locks to drop
+  // Manila reads it at every version (locks exist from 2.81).
+  const bool unrestrict = r.boolean("unrestrict").value_or(false);
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
   submit(
-      s, req, engine::DenyAccess{req.params[0], access_id},
+      s, req, engine::DenyAccess{req.params[0], access_id, unrestrict},
       [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
 }
 
@@ -545,7 +618,7 @@ void access_list(Services& s, const ApiRequest& req, std::string_view name,
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
   // The same answer as /share-access-rules without a filter, which 2.45 replaced it with.
-  respond(access_list_response(s, req, txn, std::move(*share), std::nullopt, ""));
+  respond(access_list_response(s, req, txn, std::move(*share), RuleFilter{}, ""));
 }
 
 void access_sync(Services& s, const ApiRequest& req, std::string_view name,
@@ -673,11 +746,46 @@ void list_rules(Services& s, const ApiRequest& req, Respond respond) {
                       *text)));
     }
   }
+  RuleFilter filter;
+  filter.metadata = std::move(metadata);
+  // Manila filters by these at every version; from 2.82 it also checks them.
+  auto given = [&](std::string_view key) -> std::optional<std::string> {
+    auto v = req.query_value(key);
+    if (!v || v->empty()) return std::nullopt;
+    return v;
+  };
+  filter.access_type = given("access_type");
+  filter.access_to = given("access_to");
+  filter.access_key = given("access_key");
+  filter.access_level = given("access_level");
+  if (req.version() >= kAccessLocksVersion) {
+    if (filter.access_type && !events::parse_access_type(*filter.access_type)) {
+      return respond(error_response(
+          req, 400,
+          fmt::format("Invalid or unsupported share access type: {}.", *filter.access_type)));
+    }
+    if (filter.access_to && !filter.access_type) {
+      return respond(error_response(req, 400,
+                                    "Invalid input received: 'access_type' parameter must be "
+                                    "provided when specifying 'access_to'."));
+    }
+    if (filter.access_type && filter.access_to) {
+      if (auto m = engine::check_access_to(*events::parse_access_type(*filter.access_type),
+                                           *filter.access_to, req.version())) {
+        return respond(error_response(req, 400, *m));
+      }
+    }
+    if (filter.access_level && !events::parse_access_level(*filter.access_level)) {
+      return respond(error_response(
+          req, 400,
+          fmt::format("Invalid or unsupported share access level: {}.", *filter.access_level)));
+    }
+  }
   auto txn = lmdb::Txn::begin_read(s.env);
   auto share = visible_share(s, req, txn, *share_id);
   if (!share)
     return respond(error_response(req, 400, fmt::format("Share {} not found.", *share_id)));
-  respond(access_list_response(s, req, txn, std::move(*share), metadata,
+  respond(access_list_response(s, req, txn, std::move(*share), filter,
                                req.query_value("metadata").value_or("")));
 }
 
@@ -687,13 +795,17 @@ void show_rule(Services& s, const ApiRequest& req, Respond respond) {
   auto state = s.store.state(txn);
   if (auto rule = state->rule(id)) {
     if (auto share = visible_share(s, req, txn, rule->share_id)) {
-      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+      auto restricted = restricted_ids(s, txn, req.context, share->id);
+      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one,
+                         std::move(restricted));
       return respond(
           json_response(req, 200, {{"access", rule_view(access, *rule, req.version(), true)}}));
     }
   } else if (auto mapping = state->mapping(id)) {
     if (auto share = visible_share(s, req, txn, mapping->share_id)) {
-      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+      auto restricted = restricted_ids(s, txn, req.context, share->id);
+      ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one,
+                         std::move(restricted));
       return respond(json_response(
           req, 200, {{"access", mapping_view(access, *mapping, req.version(), true)}}));
     }
@@ -730,18 +842,25 @@ void unset_rule_metadata(Services& s, const ApiRequest& req, Respond respond) {
 // ---- effective access -----------------------------------------------------------------------
 
 // The effective access of a visible share, as read in `txn`.
-boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, ShareRow share) {
+// An effective rule one of whose sources is a rule (or mapping) redacted for the requester shows
+// access_to and access_key redacted too.
+boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, ShareRow share,
+                                         std::set<std::string> restricted) {
   std::map<std::string, std::string, std::less<>> mapping_of_group;
   for (const auto& m : s.store.groups_of_share(txn, share.id)) mapping_of_group[m.group_id] = m.id;
-  ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules);
+  ShareAccess access(s, txn, std::move(share), ShareAccess::Load::all_rules,
+                     std::move(restricted));
   boost::json::array rules;
   for (const auto& [key, rule] : access.effective()) {
     boost::json::array sources;
+    bool redacted = false;
     for (const auto& source : rule.sources) {
       if (source.kind == engine::RuleSource::Kind::direct) {
+        redacted = redacted || access.restricted(source.id);
         sources.push_back({{"type", "rule"}, {"rule_id", source.id}});
       } else {
         auto it = mapping_of_group.find(source.id);
+        redacted = redacted || (it != mapping_of_group.end() && access.restricted(it->second));
         sources.push_back(
             {{"type", kAccessGroupType},
              {"access_group_id", source.id},
@@ -750,12 +869,14 @@ boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, Shar
                                                          : boost::json::value(it->second)}});
       }
     }
-    rules.push_back({{"access_type", events::to_string(rule.access_type)},
-                     {"access_to", rule.access_to},
-                     {"access_level", events::to_string(rule.access_level)},
-                     {"state", access.effective_state(rule)},
-                     {"access_key", access.access_key_of(rule)},
-                     {"sources", std::move(sources)}});
+    rules.push_back(
+        {{"access_type", events::to_string(rule.access_type)},
+         {"access_to",
+          redacted ? boost::json::value(kRedacted) : boost::json::value(rule.access_to)},
+         {"access_level", events::to_string(rule.access_level)},
+         {"state", access.effective_state(rule)},
+         {"access_key", redacted ? boost::json::value(kRedacted) : access.access_key_of(rule)},
+         {"sources", std::move(sources)}});
   }
   // What each back end last reported: the proposal's access_status_message lives here.
   boost::json::array instances;
@@ -782,9 +903,12 @@ void effective_access(Services& s, const ApiRequest& req, Respond respond) {
     return respond(
         error_response(req, 404, fmt::format("Share {} could not be found.", req.params[0])));
   }
+  auto restricted = restricted_ids(s, txn, req.context, share->id);
   std::string key = "effective-access\x1f" + share->id;
-  respond(cached_json_response(s, req, txn, std::move(key),
-                               [&] { return effective_access_view(s, txn, std::move(*share)); }));
+  for (const auto& id : restricted) key += "\x1d" + id;
+  respond(cached_json_response(s, req, txn, std::move(key), [&] {
+    return effective_access_view(s, txn, std::move(*share), std::move(restricted));
+  }));
 }
 
 }  // namespace

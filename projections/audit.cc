@@ -545,6 +545,22 @@ boost::system::result<AccessHistory, AuditError> access_history(const lmdb::Txn&
   });
   auto error = scan(txn, log, [&](const events::Event& e) {
     fold.apply(e);
+    if (in_range(e.time_micros)) {
+      if (const auto* c = std::get_if<events::ResourceLockCreated>(&e.body);
+          c && c->share_id == share_id) {
+        out.locks.push_back({cause_of(e), c->lock_id, "created", c->resource_type,
+                             c->resource_id, c->resource_action, c->lock_context,
+                             c->lock_reason});
+      } else if (const auto* u = std::get_if<events::ResourceLockUpdated>(&e.body);
+                 u && u->share_id == share_id) {
+        out.locks.push_back({cause_of(e), u->lock_id, "updated", std::nullopt, "",
+                             u->resource_action, std::nullopt, u->lock_reason});
+      } else if (const auto* d = std::get_if<events::ResourceLockDeleted>(&e.body);
+                 d && d->share_id == share_id) {
+        out.locks.push_back({cause_of(e), d->lock_id, "deleted", std::nullopt, "", std::nullopt,
+                             std::nullopt, std::nullopt});
+      }
+    }
     return true;
   });
   if (error) return *error;

@@ -128,6 +128,21 @@ struct AccessChange {
   std::vector<DriverReport> outcomes;
 };
 
+// A resource lock placed, changed or dropped on the share, one of its rules or its mappings: who
+// (the cause's project and user) locked what and why.
+struct LockChange {
+  Cause cause;
+  std::string lock_id;
+  std::string change;  // "created", "updated" or "deleted"
+  // Created: all of them; updated: the action and reason after the update; deleted: none.
+  std::optional<events::LockResourceType> resource_type;
+  std::string resource_id;
+  std::optional<events::LockAction> resource_action;
+  std::optional<events::LockContext> lock_context;
+  std::optional<std::string> lock_reason;
+  friend bool operator==(const LockChange&, const LockChange&) = default;
+};
+
 struct AccessHistory {
   std::string share_id;
   std::string project_id;
@@ -137,6 +152,7 @@ struct AccessHistory {
   std::vector<AccessChange> changes;  // in log order
   // Driver reports of versions the history has no change for (version 0: before any rule).
   std::vector<DriverReport> other_outcomes;
+  std::vector<LockChange> locks;  // in log order, within the range
 };
 
 // Bounds of a history, both optional and inclusive, in times.

@@ -404,6 +404,42 @@ engine::MappingRow decode(std::string_view bytes) {
   return row;
 }
 
+std::string encode(const engine::LockRow& r) {
+  std::string out;
+  RowWriter(out)
+      .id(r.id)
+      .str(r.project_id)
+      .str(r.user_id)
+      .u64(static_cast<std::uint64_t>(r.lock_context))
+      .u64(static_cast<std::uint64_t>(r.resource_type))
+      .id(r.resource_id)
+      .u64(static_cast<std::uint64_t>(r.resource_action))
+      .str(r.lock_reason)
+      .id(r.share_id)
+      .i64(r.created_at)
+      .i64(r.updated_at);
+  return out;
+}
+
+template <>
+engine::LockRow decode(std::string_view bytes) {
+  RowReader r(bytes, "resource lock");
+  engine::LockRow row;
+  row.id = r.id();
+  row.project_id = r.str();
+  row.user_id = r.str();
+  row.lock_context = r.enumerant<events::LockContext>(2);
+  row.resource_type = r.enumerant<events::LockResourceType>(2);
+  row.resource_id = r.id();
+  row.resource_action = r.enumerant<events::LockAction>(1);
+  row.lock_reason = r.str();
+  row.share_id = r.id();
+  row.created_at = r.i64();
+  row.updated_at = r.i64();
+  r.finish();
+  return row;
+}
+
 namespace {
 
 void write_effective(RowWriter& w, const engine::EffectiveRule& r) {

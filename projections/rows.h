@@ -112,6 +112,7 @@ std::string encode(const engine::RuleRow& r);
 std::string encode(const engine::MappingRow& r);
 std::string encode(const engine::EffectiveRule& r);
 std::string encode(const ShareRecord& r);
+std::string encode(const engine::LockRow& r);
 std::string encode(const RuleRecord& r);
 
 // decode<T>(bytes) for each row type; throws RowCorrupt.

@@ -135,7 +135,12 @@ enum class Lookup : char {
   share_type = 't',      // + share type id -> ShareTypeRow
   recycle_bin = 'd',     // + recycle_bin_time() + share id -> "": soft-deleted shares by the
                          //   time they are to be deleted
+  lock = 'L',            // + lock id -> LockRow
+  locks_of = 'k',        // + id_component(resource id) + lock id -> ""
+  locks_of_share = 'K',  // + id_component(share id) + lock id -> "": the share's, its rules',
+                         //   its mappings'
 };
+
 
 std::string owned_key(std::string_view owner, char tag, std::string_view rest) {
   std::string k = id_component(owner);
@@ -163,6 +168,14 @@ std::string lookup_key(Lookup tag, std::string_view a, std::optional<std::string
 
 // lookups: the tag, then an id.
 std::string lookup_id(Lookup tag, std::string_view id) { return lookup_key(tag, {}, id); }
+
+std::string lock_of_key(std::string_view resource_id, std::string_view lock_id) {
+  return lookup_key(Lookup::locks_of, id_component(resource_id), lock_id);
+}
+
+std::string share_lock_key(std::string_view share_id, std::string_view lock_id) {
+  return lookup_key(Lookup::locks_of_share, id_component(share_id), lock_id);
+}
 
 // A time in µs as 8 bytes whose order is the times' order, negative ones included.
 std::string recycle_bin_time(std::int64_t micros) {
@@ -530,6 +543,33 @@ class Applier {
     put_share(share);
   }
 
+  void operator()(const events::ResourceLockCreated& b) {
+    if (r_.d.lookups.get(r_.t, lookup_id(Lookup::lock, b.lock_id))) {
+      throw ApplyError(fmt::format("resource lock {} is created twice", b.lock_id));
+    }
+    engine::LockRow row{b.lock_id,       e_.project_id,   e_.user_id,  b.lock_context,
+                        b.resource_type, b.resource_id,   b.resource_action,
+                        b.lock_reason,   b.share_id,      e_.time_micros, 0};
+    r_.put(d_.lookups, lookup_id(Lookup::lock, row.id), encode(row));
+    r_.put(d_.lookups, lock_of_key(row.resource_id, row.id), "");
+    if (!row.share_id.empty()) r_.put(d_.lookups, share_lock_key(row.share_id, row.id), "");
+  }
+
+  void operator()(const events::ResourceLockUpdated& b) {
+    auto row = must_lock(b.lock_id);
+    row.resource_action = b.resource_action;
+    row.lock_reason = b.lock_reason;
+    row.updated_at = e_.time_micros;
+    r_.put(d_.lookups, lookup_id(Lookup::lock, row.id), encode(row));
+  }
+
+  void operator()(const events::ResourceLockDeleted& b) {
+    const auto row = must_lock(b.lock_id);
+    r_.del(d_.lookups, lookup_id(Lookup::lock, row.id));
+    r_.del(d_.lookups, lock_of_key(row.resource_id, row.id));
+    if (!row.share_id.empty()) r_.del(d_.lookups, share_lock_key(row.share_id, row.id));
+  }
+
   void operator()(const events::AccessGroupCreated& b) {
     GroupRow row{
         b.group_id, e_.project_id, b.name, b.description, b.access_type, e_.time_micros, 0, 0, 0};
@@ -827,6 +867,11 @@ class Applier {
     if (!share) throw missing("share", id);
     return std::move(*share);
   }
+  engine::LockRow must_lock(std::string_view id) {
+    auto lock = r_.get<engine::LockRow>(d_.lookups, lookup_id(Lookup::lock, id));
+    if (!lock) throw missing("resource lock", id);
+    return std::move(*lock);
+  }
   GroupRow must_group(std::string_view id) {
     auto group = r_.group(id);
     if (!group) throw missing("access group", id);
@@ -1113,6 +1158,21 @@ class TxnState final : public engine::State {
     if (!record) return std::nullopt;
     return std::move(record->effective);
   }
+  std::optional<engine::LockRow> lock(std::string_view lock_id) const override {
+    return r_.get<engine::LockRow>(d_.lookups, lookup_id(Lookup::lock, lock_id));
+  }
+  void for_each_lock_of(std::string_view resource_id,
+                        const std::function<void(const engine::LockRow&)>& fn) const override {
+    const std::string prefix = lookup_key(Lookup::locks_of, id_component(resource_id));
+    std::vector<std::string> ids;
+    r_.scan_rest(d_.lookups, prefix, [&](std::string_view rest, std::string_view) {
+      ids.push_back(take_id_component(rest));
+      return true;
+    });
+    for (const auto& id : ids) {
+      if (auto l = lock(id)) fn(*l);
+    }
+  }
   bool backend_exists(std::string_view name) const override {
     return options_.backends.contains(name);
   }
@@ -1245,6 +1305,47 @@ std::vector<ShareTypeRow> Store::list_share_types(const lmdb::Txn& txn) const {
         out.push_back(decode<ShareTypeRow>(v));
         return true;
       });
+  return out;
+}
+
+std::optional<engine::LockRow> Store::lock(const lmdb::Txn& txn, std::string_view id) const {
+  return Rows(*dbs_, txn).get<engine::LockRow>(dbs_->lookups, lookup_id(Lookup::lock, id));
+}
+
+std::vector<engine::LockRow> Store::locks(const lmdb::Txn& txn) const {
+  std::vector<engine::LockRow> out;
+  Rows(*dbs_, txn).scan(dbs_->lookups, lookup_key(Lookup::lock, ""),
+                        [&](auto, std::string_view v) {
+                          out.push_back(decode<engine::LockRow>(v));
+                          return true;
+                        });
+  return out;
+}
+
+std::vector<engine::LockRow> Store::locks_of(const lmdb::Txn& txn,
+                                             std::string_view resource_id) const {
+  return locks_under(txn, lookup_key(Lookup::locks_of, id_component(resource_id)));
+}
+
+std::vector<engine::LockRow> Store::locks_of_share(const lmdb::Txn& txn,
+                                                   std::string_view share_id) const {
+  return locks_under(txn, lookup_key(Lookup::locks_of_share, id_component(share_id)));
+}
+
+std::vector<engine::LockRow> Store::locks_under(const lmdb::Txn& txn,
+                                                const std::string& prefix) const {
+  Rows rows(*dbs_, txn);
+  std::vector<std::string> ids;
+  rows.scan_rest(dbs_->lookups, prefix, [&](std::string_view rest, std::string_view) {
+    ids.push_back(take_id_component(rest));
+    return true;
+  });
+  std::vector<engine::LockRow> out;
+  for (const auto& id : ids) {
+    if (auto l = rows.get<engine::LockRow>(dbs_->lookups, lookup_id(Lookup::lock, id))) {
+      out.push_back(std::move(*l));
+    }
+  }
   return out;
 }
 

@@ -31,6 +31,9 @@
 //                                     reconcile
 //     x <instance id>              -> InstanceRow of a deleted share, retired: in the outbox until
 //                                     its back end has dropped its rules
+//     L <lock id>                  -> LockRow (resource_locks)
+//     k <resource id> <lock id>    -> "": the locks of a resource (a share, rule, mapping, group)
+//     K <share id> <lock id>       -> "": the locks of a share and of its rules and mappings
 //     d <time> <share id>          -> "": the recycle bin, in the order shares leave it (<time>:
 //                                     scheduled_to_be_deleted_at, 8 bytes that sort as the time)
 //     t <share type id>            -> ShareTypeRow;  n <name> -> share type id
@@ -151,6 +154,14 @@ class Store {
                                            std::int64_t until_micros = INT64_MAX,
                                            std::size_t limit = SIZE_MAX) const;
   std::vector<engine::ShareTypeRow> list_share_types(const lmdb::Txn& txn) const;
+  std::optional<engine::LockRow> lock(const lmdb::Txn& txn, std::string_view id) const;
+  // Every resource lock, in lock id order (the creation order of the ids Agate makes).
+  std::vector<engine::LockRow> locks(const lmdb::Txn& txn) const;
+  // The locks on a share, its rules and its mappings, in lock id order.
+  std::vector<engine::LockRow> locks_of_share(const lmdb::Txn& txn,
+                                              std::string_view share_id) const;
+  // The locks on one resource, in lock id order.
+  std::vector<engine::LockRow> locks_of(const lmdb::Txn& txn, std::string_view resource_id) const;
   std::optional<engine::GroupRow> group(const lmdb::Txn& txn, std::string_view id) const;
   // Groups of a project (all projects if nullopt); attached to `share_id` if given.
   std::vector<engine::GroupRow> list_groups(const lmdb::Txn& txn,
@@ -184,7 +195,8 @@ class Store {
   // they are rebuilt from the log instead. The stamp lives in its own small database, outside
   // the digest.
   // 2: shares hold their recycle-bin state, and lookups the recycle bin by time ('d').
-  static constexpr std::uint32_t kLayoutVersion = 2;
+  // 3: lookups hold the resource locks ('L') and the locks of each resource ('k').
+  static constexpr std::uint32_t kLayoutVersion = 3;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;
@@ -205,6 +217,8 @@ class Store {
   struct Dbs;  // the database handles; defined in store.cc
 
  private:
+  // The locks whose ids follow `prefix` in lookups ('k' or 'K' keys).
+  std::vector<engine::LockRow> locks_under(const lmdb::Txn& txn, const std::string& prefix) const;
   Store(std::shared_ptr<const Dbs> dbs, std::shared_ptr<const StoreOptions> options)
       : dbs_(std::move(dbs)), options_(std::move(options)) {}
   std::shared_ptr<const Dbs> dbs_;

@@ -78,6 +78,26 @@ TEST(EventCodec, KindsKeepTheirOrdinals) {
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_TYPE_UPDATED), 18u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_SOFT_DELETED), 19u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_RESTORED), 20u);
+  // The resource locks (2.81, 2.82) followed shareRestored @25.
+  EXPECT_EQ(fields[21].getProto().getOrdinal().getExplicit(), 26u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_CREATED), 21u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_UPDATED), 22u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_DELETED), 23u);
+}
+
+TEST(EventCodec, ReportsUnknownLockContext) {
+  // A lock context written by a newer schema is reported, never guessed.
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::Event>();
+  auto lock = root.getBody().initResourceLockCreated();
+  lock.setLockId("lock-1");
+  lock.setLockContext(static_cast<schema::LockContext>(7));
+  auto flat = capnp::messageToFlatArray(message);
+  auto decoded = decode(frame(std::string_view(
+      reinterpret_cast<const char*>(flat.asBytes().begin()), flat.asBytes().size())));
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, DecodeErrc::unknown_enumerant);
+  EXPECT_EQ(decoded.error().message, "unknown lock context 7 in a resource lock event");
 }
 
 TEST(EventCodec, RoundTripsEveryKind) {

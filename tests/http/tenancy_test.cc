@@ -72,6 +72,12 @@ class TenancyTest : public ::testing::Test {
     ASSERT_EQ(locations.status, 200u) << locations.raw.body();
     export_location_ =
         std::string(locations.body.at("export_locations").at(0).at("id").as_string());
+    lock_ = id_of(api_.post("/v2/resource-locks",
+                            R"({"resource_lock": {"resource_type": "access_rule",
+                                "resource_id": ")" + rule_ +
+                                R"(", "lock_reason": "victim-lock-reason"}})",
+                            kVictim, "2.81"),
+                  "resource_lock");
     attacker_group_ =
         id_of(api_.post("/v2/access-groups",
                         R"({"access-group": {"name": "own", "access_type": "ip"}})", kAttacker),
@@ -90,6 +96,8 @@ class TenancyTest : public ::testing::Test {
                 entry_,
                 rule_,
                 mapping_,
+                lock_,
+                "victim-lock-reason",
                 export_location_};
   }
 
@@ -113,6 +121,7 @@ class TenancyTest : public ::testing::Test {
         {"access-groups/{}/entries/detail", {group_}},
         {"access-groups/{}/entries/{}", {group_, entry_}},
         {"types/{}", {type_}},
+        {"resource-locks/{}", {lock_}},
     };
     if (p.find("{}") == std::string::npos) return {};
     auto it = fill.find(p);
@@ -141,7 +150,10 @@ class TenancyTest : public ::testing::Test {
                 R"({"list_access_groups": null})",
                 R"({"reset_status": {"status": "error"}})",
                 R"({"soft_delete": null})",
-                R"({"restore": null})"};
+                R"({"restore": null})",
+                R"({"allow_access": {"access_type": "ip", "access_to": "10.1.1.2",
+                    "lock_deletion": true, "lock_visibility": true}})",
+                R"({"deny_access": {"access_id": ")" + rule_ + R"(", "unrestrict": true}})"};
     } else if (p == "access-groups/{}/action") {
       bodies = {R"({"list_shares": null})"};
     } else if (p == "access-groups/{}/entries" && route.method == bhttp::verb::post) {
@@ -152,6 +164,8 @@ class TenancyTest : public ::testing::Test {
       bodies = {R"({"metadata": {"k": "v"}})"};
     } else if (p == "types/{}" && route.method == bhttp::verb::put) {
       bodies = {R"({"share_type": {"name": "pwned"}})"};
+    } else if (p == "resource-locks/{}" && route.method == bhttp::verb::put) {
+      bodies = {R"({"resource_lock": {"lock_reason": "pwned"}})"};
     }
     const std::string version =
         engine::ApiVersion{2, 45} < route.min ? http::to_string(route.min) : "2.45";
@@ -160,7 +174,9 @@ class TenancyTest : public ::testing::Test {
       // The recycle bin's actions exist from 2.69.
       const bool recycle_bin = b.find("soft_delete") != std::string::npos ||
                                b.find("restore") != std::string::npos;
-      out.push_back({route.method, target, b, recycle_bin ? "2.69" : version});
+      // The lock members of allow_access are known from 2.82.
+      const bool locks = b.find("lock_deletion") != std::string::npos;
+      out.push_back({route.method, target, b, locks ? "2.82" : recycle_bin ? "2.69" : version});
     }
     return out;
   }
@@ -186,7 +202,8 @@ class TenancyTest : public ::testing::Test {
   }
 
   ApiHarness api_;
-  std::string type_, share_, group_, entry_, rule_, mapping_, export_location_, attacker_group_;
+  std::string type_, share_, group_, entry_, rule_, mapping_, lock_, export_location_,
+      attacker_group_;
   std::vector<std::string> secrets_;
 };
 
@@ -237,6 +254,36 @@ TEST_F(TenancyTest, ListsAndFiltersShowNothingOfAnotherProject) {
     EXPECT_LT(r.status, 500u) << target;
     expect_no_leak(r, target);
   }
+}
+
+TEST_F(TenancyTest, AnotherProjectsResourcesCannotBeLockedNorItsLocksListed) {
+  const auto before = api_.engine().last();
+  for (const auto& [type, id] : std::vector<std::pair<std::string, std::string>>{
+           {"share", share_}, {"access_rule", rule_}, {"access_rule", mapping_},
+           {"access_group", group_}}) {
+    for (const std::string action : {"delete", "show"}) {
+      const std::string body = R"({"resource_lock": {"resource_type": ")" + type +
+                               R"(", "resource_id": ")" + id + R"(", "resource_action": ")" +
+                               action + "\"}}";
+      auto r = api_.post("/v2/resource-locks", body, kAttacker, "2.81");
+      EXPECT_EQ(r.status, 400u) << body << ": " << r.raw.body();
+      expect_no_leak(r, body);
+    }
+  }
+  for (const std::string& query : std::vector<std::string>{
+           "", "?all_projects=true", "?resource_id=" + rule_, "?project_id=project-victim"}) {
+    auto r = api_.get("/v2/resource-locks" + query, kAttacker, "2.81");
+    EXPECT_TRUE(r.status == 200 || r.status == 403) << query << " -> " << r.status;
+    expect_no_leak(r, "/v2/resource-locks" + query);
+  }
+  // The victim's own reader may list them, not place one.
+  EXPECT_EQ(api_.get("/v2/resource-locks", kVictimReader, "2.81").status, 200u);
+  EXPECT_EQ(api_.post("/v2/resource-locks",
+                      R"({"resource_lock": {"resource_id": ")" + share_ + R"("}})",
+                      kVictimReader, "2.81")
+                .status,
+            403u);
+  EXPECT_EQ(api_.engine().last(), before);
 }
 
 TEST_F(TenancyTest, AReaderChangesNothing) {

@@ -20,9 +20,29 @@ using testing::EngineHarness;
 // other projects' ids come up often, and drives them through a harness.
 class RandomWorkload {
  public:
-  RandomWorkload(EngineHarness& h, std::uint64_t seed) : h_(h), rng_(seed) {}
+  RandomWorkload(EngineHarness& h, std::uint64_t seed) : h_(h), rng_(seed), lock_rng_(seed + 1) {}
 
   void step() {
+    // Lock commands and the lock members of other commands draw from a generator of their own,
+    // so that the rest of the workload is the sequence it was before locks existed.
+    if (lock_rng_() % 8 == 0) {
+      auto command = lock_command();
+      engine::Context ctx;
+      switch (lock_rng_() % 5) {
+        case 0: ctx = EngineHarness::admin(); break;
+        case 1: ctx = EngineHarness::member("project-b", "bob"); break;
+        default: ctx = EngineHarness::member("project-a", "alice");
+      }
+      ctx.is_service = lock_chance(20);  // a service token beside the user's
+      auto outcome = h_.run(ctx, command);
+      if (!outcome) {
+        ++rejected_;
+        return;
+      }
+      ++accepted_;
+      for (const auto& e : outcome->events) remember(e);
+      return;
+    }
     auto command = next_command();
     // Admin-only commands mostly come from an admin, so that they are accepted often enough.
     const bool admin_only = std::holds_alternative<engine::CreateShareType>(command) ||
@@ -152,13 +172,14 @@ class RandomWorkload {
         const auto type = type_name();
         engine::AllowAccess c{id_from(shares_), type, access_to(type), level(), {}};
         if (chance(10)) c.metadata = {{"k", chance(80) ? "v" : ""}};
+        if (lock_chance(10)) c.locks = access_locks();
         return c;
       }
       case 14: {
         const auto& pool = chance(50) ? rules_ : mappings_;
         if (!pool.empty() && chance(90)) {
           const auto& [share, id] = pick(pool);
-          return engine::DenyAccess{share, id};
+          return engine::DenyAccess{share, id, lock_chance(50)};
         }
         return engine::DenyAccess{id_from(shares_), "no-such-rule"};
       }
@@ -169,9 +190,78 @@ class RandomWorkload {
         return engine::UnsetRuleMetadata{id_from(ids), chance(50) ? "a" : "zzz"};
       }
       case 16:
-      case 17: return engine::AttachGroup{id_from(shares_), id_from(groups_)};
+      case 17: {
+        engine::AttachGroup c{id_from(shares_), id_from(groups_)};
+        if (lock_chance(15)) c.locks = access_locks();
+        return c;
+      }
       case 18: return engine::SyncAccess{id_from(shares_)};
       default: return chance(60) ? recycle_bin_command() : driver_outcome();
+    }
+  }
+
+  bool lock_chance(int percent) { return static_cast<int>(lock_rng_() % 100) < percent; }
+  template <typename T>
+  const T& lock_pick(const std::vector<T>& v) {
+    return v[lock_rng_() % v.size()];
+  }
+  std::string lock_id_from(const std::vector<std::string>& known) {
+    if (known.empty() || lock_chance(5)) return "no-such-id-" + std::to_string(lock_rng_() % 3);
+    return lock_pick(known);
+  }
+
+  engine::AccessLocks access_locks() {
+    engine::AccessLocks l;
+    l.lock_deletion = lock_chance(60);
+    l.lock_visibility = lock_chance(40);
+    if (lock_chance(50)) l.lock_reason = lock_chance(95) ? "why" : std::string(1024, 'x');
+    return l;
+  }
+
+  // Resource locks (2.81) on shares, rules, mappings and groups, and changes to them.
+  engine::Command lock_command() {
+    switch (lock_rng_() % 5) {
+      case 0:
+      case 1: {
+        engine::CreateResourceLock c;
+        switch (lock_rng_() % 4) {
+          case 0:
+            // Not too many: a locked share stays out of the recycle bin.
+            if (lock_chance(25)) {
+              c.resource_id = lock_id_from(shares_);
+            } else {
+              c.resource_type = "access_group";
+              c.resource_id = lock_id_from(groups_);
+            }
+            break;
+          case 1:
+            c.resource_type = "access_rule";
+            c.resource_id = rules_.empty() ? "none" : lock_pick(rules_).second;
+            if (lock_chance(50)) c.resource_action = "show";
+            break;
+          case 2:
+            c.resource_type = "access_rule";
+            c.resource_id = mappings_.empty() ? "none" : lock_pick(mappings_).second;
+            break;
+          default:
+            c.resource_type = lock_chance(95) ? "access_group" : "snapshot";
+            c.resource_id = lock_id_from(groups_);
+        }
+        if (lock_chance(50)) c.lock_reason = lock_chance(95) ? "held" : std::string(1024, 'x');
+        return c;
+      }
+      case 2:
+        return engine::UpdateResourceLock{
+            lock_id_from(locks_),
+            lock_chance(30) ? std::optional<std::string>(lock_chance(50) ? "delete" : "show")
+                       : std::nullopt,
+            lock_chance(90) ? std::optional<std::string>("renewed") : std::nullopt};
+      default:
+        // Mostly a lock that is still there.
+        return engine::DeleteResourceLock{lock_chance(80) && !live_locks_.empty()
+                                              ? *std::next(live_locks_.begin(),
+                                                           lock_rng_() % live_locks_.size())
+                                              : lock_id_from(locks_)};
     }
   }
 
@@ -225,6 +315,13 @@ class RandomWorkload {
           if constexpr (std::is_same_v<T, events::RuleAllowed>) rules_.emplace_back(b.share_id, b.rule_id);
           if constexpr (std::is_same_v<T, events::GroupAttached>) mappings_.emplace_back(b.share_id, b.mapping_id);
           if constexpr (std::is_same_v<T, events::ShareSoftDeleted>) in_bin_.insert(b.share_id);
+          if constexpr (std::is_same_v<T, events::ResourceLockCreated>) {
+            locks_.push_back(b.lock_id);
+            live_locks_.insert(b.lock_id);
+          }
+          if constexpr (std::is_same_v<T, events::ResourceLockDeleted>) {
+            live_locks_.erase(b.lock_id);
+          }
           if constexpr (std::is_same_v<T, events::ShareRestored> ||
                         std::is_same_v<T, events::ShareDeleted>) {
             in_bin_.erase(b.share_id);
@@ -234,10 +331,11 @@ class RandomWorkload {
   }
 
   EngineHarness& h_;
-  std::mt19937_64 rng_;
-  std::vector<std::string> types_, shares_, groups_;
+  std::mt19937_64 rng_, lock_rng_;
+  std::vector<std::string> types_, shares_, groups_, locks_;
   std::map<std::string, std::string> group_types_;
   std::set<std::string> in_bin_;  // soft-deleted shares, in id order (determinism)
+  std::set<std::string> live_locks_;  // locks not deleted, in id order
   std::vector<std::pair<std::string, std::string>> entries_, rules_, mappings_;
   std::size_t accepted_ = 0, rejected_ = 0, purged_ = 0;
 };

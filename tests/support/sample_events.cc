@@ -75,6 +75,11 @@ std::vector<Event> sample_events() {
   v.push_back(envelope(ShareTypeUpdated{"st-1", "gold", "", false}));
   v.push_back(envelope(ShareSoftDeleted{"share-1", 1764676800123456}));
   v.push_back(envelope(ShareRestored{"share-1"}));
+  v.push_back(envelope(ResourceLockCreated{"lock-1", LockResourceType::access_rule, "rule-1",
+                                           LockAction::show, LockContext::service,
+                                           "audited by the storage team", "share-1"}));
+  v.push_back(envelope(ResourceLockUpdated{"lock-1", LockAction::delete_, "", "share-1"}));
+  v.push_back(envelope(ResourceLockDeleted{"lock-1", "share-1"}));
   return v;
 }
 
@@ -103,6 +108,15 @@ Event random_event(std::mt19937_64& rng) {
         }
         if constexpr (std::is_same_v<T, ShareSoftDeleted>) {
           body.scheduled_to_be_deleted_at_micros = static_cast<std::int64_t>(rng());
+        }
+        if constexpr (std::is_same_v<T, ResourceLockCreated>) {
+          body.resource_id = word();
+          body.lock_reason = word();
+          body.resource_type = static_cast<LockResourceType>(pick(3));
+          body.lock_context = static_cast<LockContext>(pick(3));
+        }
+        if constexpr (requires { body.resource_action; }) {
+          body.resource_action = static_cast<LockAction>(pick(2));
         }
         if constexpr (std::is_same_v<T, DriverOutcome>) {
           body.applied_version = rng();

@@ -160,6 +160,23 @@ TEST_F(AgateAdminTest, ReplayFiltersCombine) {
   EXPECT_TRUE(contains(table.output, "mapping_id=" + mapping)) << table.output;
 }
 
+TEST_F(AgateAdminTest, ReplayShowsWhoLockedWhatAndWhy) {
+  const auto events =
+      h.ok(alice, engine::CreateResourceLock{share, std::nullopt, std::nullopt, "month end"});
+  const auto& created = std::get<events::ResourceLockCreated>(events.at(0).body);
+  copy_out();
+  auto r = admin({"replay", "--format", "json", "--share", share, "--kind", "resourceLockCreated"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto lines = json_lines(r.output);
+  ASSERT_EQ(lines.size(), 1u) << r.output;
+  EXPECT_EQ(lines[0].at("user_id"), "alice");
+  EXPECT_EQ(lines[0].at("body").at("lock_id"), boost::json::value(created.lock_id));
+  EXPECT_EQ(lines[0].at("body").at("resource_type"), "share");
+  EXPECT_EQ(lines[0].at("body").at("resource_action"), "delete");
+  EXPECT_EQ(lines[0].at("body").at("lock_context"), "user");
+  EXPECT_EQ(lines[0].at("body").at("lock_reason"), "month end");
+}
+
 TEST_F(AgateAdminTest, ReplayReportsAnUndecodableEventAndReadsOn) {
   corrupt_event(events::Seq{4});
   auto r = admin({"replay", "--format", "json"});

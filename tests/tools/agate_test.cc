@@ -206,7 +206,12 @@ const std::vector<std::string> kCommands = {"access-group-create",
                                             "delete",
                                             "type-create",
                                             "type-list",
-                                            "type-delete"};
+                                            "type-delete",
+                                            "lock-create",
+                                            "lock-list",
+                                            "lock-show",
+                                            "lock-update",
+                                            "lock-delete"};
 
 TEST(AgateHelp, EveryCommandHasHelpWithUsageAndTheRequestItMakes) {
   testing::TempDir dir;
@@ -687,7 +692,53 @@ TEST_F(AgateTest, OlderMicroversionsUseTheActionsOfTheirTime) {
   // Versions agated does not serve are its 406.
   EXPECT_TRUE(server_error(alice({"--api-version", "2.99", "list"}), 406,
                            "Version 2.99 is not supported by the API. Minimum is 2.0 and maximum "
-                           "is 2.80."));
+                           "is 2.82."));
+}
+
+TEST_F(AgateTest, LockCommandsCreateListShowUpdateAndDelete) {
+  const auto share = create_share("Share 1");
+  const auto created = ok({"lock-create", "Share 1", "--reason", "nightly backup"});
+  const auto id = property(created, "id");
+  EXPECT_EQ(property(created, "resource_id"), share);
+  EXPECT_EQ(property(created, "resource_type"), "share");
+  EXPECT_EQ(property(created, "lock_context"), "user");
+  EXPECT_EQ(property(created, "lock_reason"), "nightly backup");
+  EXPECT_EQ(row_count(ok({"lock-list"})), 1u);
+  EXPECT_EQ(row(ok({"lock-list", "--resource-type", "share"}), id).at(1), share);
+  EXPECT_EQ(property(ok({"lock-show", id}), "resource_action"), "delete");
+  EXPECT_EQ(property(ok({"lock-update", id, "--reason", "kept"}), "lock_reason"), "kept");
+  // The share may not be deleted while locked.
+  EXPECT_TRUE(server_error(alice({"delete", "Share 1"}), 403,
+                           "Resource lock/s [" + id + "] prevent delete action."));
+  EXPECT_EQ(ok({"lock-delete", id}), "");
+  EXPECT_EQ(row_count(ok({"lock-list"})), 0u);
+  // Below 2.81 there are no locks to ask for.
+  auto old = alice({"--api-version", "2.80", "lock-list"});
+  EXPECT_EQ(old.status, 2) << old.err;
+}
+
+TEST_F(AgateTest, AccessAllowAndDenyTakeTheLockFlags) {
+  create_share("Share 1");
+  const auto rule = property(ok({"access-allow", "Share 1", "ip", "10.0.0.9", "--lock-deletion",
+                                 "--lock-visibility", "--lock-reason", "db"}),
+                             "id");
+  auto locks = ok_json({"lock-list"});
+  ASSERT_EQ(locks.at("resource_locks").as_array().size(), 3u);
+  for (const auto& l : locks.at("resource_locks").as_array()) {
+    if (l.at("resource_type") == "access_rule") {
+      EXPECT_EQ(l.at("resource_id").as_string(), rule);
+    }
+  }
+  EXPECT_TRUE(server_error(alice({"access-deny", "Share 1", rule}), 403,
+                           "Cannot deny access for share '" +
+                               property(ok({"show", "Share 1"}), "id") +
+                               "' since it has been locked. Please remove the locks and retry "
+                               "the operation"));
+  EXPECT_EQ(ok({"access-deny", "Share 1", rule, "--unrestrict"}), "");
+  EXPECT_TRUE(ok_json({"lock-list"}).at("resource_locks").as_array().empty());
+  auto old = alice({"--api-version", "2.81", "access-allow", "Share 1", "ip", "10.0.0.8",
+                    "--lock-deletion"});
+  EXPECT_EQ(old.status, 2) << old.err;
 }
 
 TEST_F(AgateTest, UrlAndTokenComeFromTheEnvironment) {

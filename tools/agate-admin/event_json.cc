@@ -35,6 +35,25 @@ json::object body(const ShareTypeUpdated& b) {
           {"description", b.description},
           {"is_public", b.is_public}};
 }
+// Who placed a lock is the envelope's project_id and user_id; what and why is here.
+json::object body(const ResourceLockCreated& b) {
+  return {{"lock_id", b.lock_id},
+          {"resource_type", to_string(b.resource_type)},
+          {"resource_id", b.resource_id},
+          {"resource_action", to_string(b.resource_action)},
+          {"lock_context", to_string(b.lock_context)},
+          {"lock_reason", b.lock_reason},
+          {"share_id", b.share_id}};
+}
+json::object body(const ResourceLockUpdated& b) {
+  return {{"lock_id", b.lock_id},
+          {"resource_action", to_string(b.resource_action)},
+          {"lock_reason", b.lock_reason},
+          {"share_id", b.share_id}};
+}
+json::object body(const ResourceLockDeleted& b) {
+  return {{"lock_id", b.lock_id}, {"share_id", b.share_id}};
+}
 json::object body(const ShareCreated& b) {
   json::array instances;
   for (const auto& in : b.instances) {

@@ -22,8 +22,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr const char* kDefaultUrl = "http://127.0.0.1:8786";
-constexpr const char* kMaxApiVersion = "2.80";
-constexpr int kMaxMinor = 80;
+constexpr const char* kMaxApiVersion = "2.82";
+constexpr int kMaxMinor = 82;
 
 constexpr const char* kMainFooter = R"~(
 Every command takes --help. Global options may come before or after the command.
@@ -42,7 +42,7 @@ OUTPUT
 ENVIRONMENT
   AGATE_URL          the server, as --url (default http://127.0.0.1:8786)
   AGATE_TOKEN        the token, as --token; OS_TOKEN is read when AGATE_TOKEN is not set
-  AGATE_API_VERSION  the microversion, as --api-version (default 2.80)
+  AGATE_API_VERSION  the microversion, as --api-version (default 2.82)
   AGATE_TIMEOUT      seconds to wait for each answer, as --timeout (default 30)
 
 EXIT STATUS
@@ -231,6 +231,7 @@ class Cli {
   void add_access_commands();
   void add_share_commands();
   void add_type_commands();
+  void add_lock_commands();
 
   Client& api();
   int minor() const { return minor_; }
@@ -274,7 +275,7 @@ Cli::Cli(std::ostream& out, std::ostream& err)
                   "OS_TOKEN is read when neither this nor AGATE_TOKEN is given")
       ->envname("AGATE_TOKEN");
   app_.add_option("--api-version", globals_.api_version,
-                  "the Manila microversion to ask for, 2.0 to 2.80")
+                  "the Manila microversion to ask for, 2.0 to 2.82")
       ->envname("AGATE_API_VERSION")
       ->capture_default_str();
   app_.add_option("--timeout", globals_.timeout, "seconds to wait for each answer")
@@ -287,6 +288,7 @@ Cli::Cli(std::ostream& out, std::ostream& err)
   add_access_commands();
   add_share_commands();
   add_type_commands();
+  add_lock_commands();
 }
 
 CLI::App* Cli::command(const std::string& name, const std::string& group,
@@ -741,6 +743,8 @@ void Cli::add_access_commands() {
       std::string share, type, to;
       std::optional<std::string> level;
       std::vector<std::string> metadata;
+      bool lock_visibility = false, lock_deletion = false;
+      std::optional<std::string> lock_reason;
     };
     auto o = std::make_shared<Opts>();
     auto* c = command(
@@ -752,6 +756,11 @@ or the group's mapping in the shape of a rule: its id is what access-deny takes.
 
   agate access-allow "Share 1" ip 10.0.0.0/24 --access-level ro
   agate access-allow "Share 1" access-group AG1
+  agate access-allow "Share 1" ip 10.0.0.9 --lock-deletion --lock-visibility --lock-reason db
+
+--lock-deletion (2.82) locks the rule (or the attachment) against access-deny without
+--unrestrict, and the share against deletion; --lock-visibility hides access_to and access_key
+from those who may not drop the lock; --lock-reason says why.
 
 POST /v2/shares/{id}/action {"allow_access": ...}  ("os-allow_access" before 2.7))",
         [this, o] {
@@ -769,6 +778,15 @@ POST /v2/shares/{id}/action {"allow_access": ...}  ("os-allow_access" before 2.7
             if (minor() < 45) throw UsageError("--metadata needs --api-version 2.45 or later");
             a["metadata"] = key_values(o->metadata, "--metadata");
           }
+          if (o->lock_visibility || o->lock_deletion || o->lock_reason) {
+            if (minor() < 82) {
+              throw UsageError("--lock-deletion, --lock-visibility and --lock-reason need "
+                               "--api-version 2.82 or later");
+            }
+            if (o->lock_deletion) a["lock_deletion"] = true;
+            if (o->lock_visibility) a["lock_visibility"] = true;
+            if (o->lock_reason) a["lock_reason"] = *o->lock_reason;
+          }
           auto r = api().post("shares/" + share_id + "/action", {{action_name("allow_access"), a}});
           print(r, [&] { return render_properties(properties(object_member(r.body, "access"))); });
           return 0;
@@ -779,11 +797,17 @@ POST /v2/shares/{id}/action {"allow_access": ...}  ("os-allow_access" before 2.7
         ->required();
     c->add_option("--access-level,--access_level", o->level, "rw (the default) or ro");
     c->add_option("--metadata", o->metadata, "KEY=VALUE metadata of the rule (2.45 and later)");
+    c->add_flag("--lock-deletion,--lock_deletion", o->lock_deletion,
+                "lock the rule against deletion, and the share with it (2.82)");
+    c->add_flag("--lock-visibility,--lock_visibility", o->lock_visibility,
+                "hide access_to and access_key from others (2.82)");
+    c->add_option("--lock-reason,--lock_reason", o->lock_reason, "why the rule is locked (2.82)");
   }
   {
     struct Opts {
       std::string share;
       std::vector<std::string> ids;
+      bool unrestrict = false;
     };
     auto o = std::make_shared<Opts>();
     auto* c = command(
@@ -795,6 +819,9 @@ another source still grants them. The exit status is 1 if any could not be denie
 
   agate access-deny "Share 1" 13a2c9f3-4ab5-4a8e-9a4f-1a0c3b7e5d21
   agate access-deny "Share 1" AG1
+  agate access-deny "Share 1" 13a2c9f3-4ab5-4a8e-9a4f-1a0c3b7e5d21 --unrestrict
+
+--unrestrict drops the deletion locks of a locked rule (or attachment) with it, if you may.
 
 POST /v2/shares/{id}/action {"deny_access": {"access_id": ...}}  ("os-deny_access" before 2.7))",
         [this, o] {
@@ -803,6 +830,7 @@ POST /v2/shares/{id}/action {"deny_access": {"access_id": ...}}  ("os-deny_acces
           for (const auto& id : o->ids) {
             try {
               json::object d{{"access_id", deny_target(o->share, share_id, id)}};
+              if (o->unrestrict) d["unrestrict"] = true;
               api().post("shares/" + share_id + "/action", {{action_name("deny_access"), d}});
             } catch (const ApiError& e) {
               report(e);
@@ -816,6 +844,7 @@ POST /v2/shares/{id}/action {"deny_access": {"access_id": ...}}  ("os-deny_acces
         });
     c->add_option("SHARE", o->share, "the share's name or id")->required();
     c->add_option("ID", o->ids, "rule ids, mapping ids or attached groups")->required();
+    c->add_flag("--unrestrict", o->unrestrict, "also drop the rule's deletion locks (2.82)");
   }
   {
     auto share = std::make_shared<std::string>();
@@ -1167,6 +1196,165 @@ DELETE /v2/types/{id})",
 }
 
 }  // namespace
+
+void Cli::add_lock_commands() {
+  const std::string group = "Resource locks";
+  const std::vector<Column> columns = {{"id", "id"},
+                                       {"resource_id", "resource_id"},
+                                       {"resource_type", "resource_type"},
+                                       {"resource_action", "resource_action"},
+                                       {"lock_context", "lock_context"},
+                                       {"lock_reason", "lock_reason"},
+                                       {"created_at", "created_at"}};
+  auto need_locks = [this] {
+    if (minor() < 81) throw UsageError("resource locks need --api-version 2.81 or later");
+  };
+  auto show_lock = [this](const Reply& r) {
+    print(r, [&] { return render_properties(properties(object_member(r.body, "resource_lock"))); });
+  };
+  {
+    struct Opts {
+      std::string resource, type = "share", action = "delete";
+      std::optional<std::string> reason;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* c = command(
+        "lock-create", group, "Lock an action on a share, an access rule or an access group.",
+        R"(RESOURCE is a share's name or id, an access rule's id (or an attached group's mapping id),
+or an access group's name or id, as --resource-type says. A deletion lock refuses deleting the
+share (also to the recycle bin), denying the rule, or deleting the group; a visibility lock
+(--resource-action show, access rules only) hides the rule's access_to and access_key from
+those who may not drop the lock.
+
+  agate lock-create "Share 1" --reason "nightly backup"
+  agate lock-create 13a2c9f3-4ab5-4a8e-9a4f-1a0c3b7e5d21 --resource-type access_rule \
+      --resource-action show
+
+POST /v2/resource-locks (2.81 and later))",
+        [this, o, need_locks, show_lock] {
+          need_locks();
+          std::string id = o->resource;
+          if (o->type == "share") id = resolve_share(o->resource);
+          if (o->type == "access_group") id = resolve_group(o->resource);
+          json::object l{{"resource_id", id},
+                         {"resource_type", o->type},
+                         {"resource_action", o->action}};
+          if (o->reason) l["lock_reason"] = *o->reason;
+          show_lock(api().post("resource-locks", {{"resource_lock", l}}));
+          return 0;
+        });
+    c->add_option("RESOURCE", o->resource, "what to lock")->required();
+    c->add_option("--resource-type,--resource_type", o->type,
+                  "share (the default), access_rule or access_group")
+        ->check(CLI::IsMember({"share", "access_rule", "access_group"}));
+    c->add_option("--resource-action,--resource_action", o->action,
+                  "delete (the default) or show");
+    c->add_option("--reason,--lock-reason", o->reason, "why (at most 1023 characters)");
+  }
+  {
+    struct Opts {
+      std::optional<std::string> resource, type, action, context, reason;
+      bool all_projects = false;
+      std::optional<int> limit, offset;
+      std::optional<std::string> sort_key, sort_dir;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* c = command(
+        "lock-list", group, "List resource locks.",
+        R"(Your project's locks, the newest first; an administrator may ask for every project's.
+
+  agate lock-list --resource-type share
+  agate lock-list --all-projects --limit 10
+
+GET /v2/resource-locks (2.81 and later))",
+        [this, o, columns, need_locks] {
+          need_locks();
+          Query q;
+          if (o->resource) q.emplace_back("resource_id", *o->resource);
+          if (o->type) q.emplace_back("resource_type", *o->type);
+          if (o->action) q.emplace_back("resource_action", *o->action);
+          if (o->context) q.emplace_back("lock_context", *o->context);
+          if (o->reason) q.emplace_back("lock_reason~", *o->reason);
+          if (o->all_projects) q.emplace_back("all_projects", "true");
+          if (o->limit) q.emplace_back("limit", std::to_string(*o->limit));
+          if (o->offset) q.emplace_back("offset", std::to_string(*o->offset));
+          if (o->sort_key) q.emplace_back("sort_key", *o->sort_key);
+          if (o->sort_dir) q.emplace_back("sort_dir", *o->sort_dir);
+          auto r = api().get("resource-locks", q);
+          print(r, [&] { return list_table(array_member(r.body, "resource_locks"), columns); });
+          return 0;
+        });
+    c->add_option("--resource-id,--resource_id", o->resource, "locks of this resource id");
+    c->add_option("--resource-type,--resource_type", o->type, "share, access_rule, access_group");
+    c->add_option("--resource-action,--resource_action", o->action, "delete or show");
+    c->add_option("--lock-context,--lock_context", o->context, "user, admin or service");
+    c->add_option("--reason", o->reason, "locks whose reason contains this text");
+    c->add_flag("--all-projects,--all_projects", o->all_projects, "every project's (admin)");
+    c->add_option("--limit", o->limit, "at most this many");
+    c->add_option("--offset", o->offset, "skip this many");
+    c->add_option("--sort-key,--sort_key", o->sort_key, "created_at (the default), ...");
+    c->add_option("--sort-dir,--sort_dir", o->sort_dir, "desc (the default) or asc");
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    auto* c = command("lock-show", group, "Show a resource lock.",
+                      "  agate lock-show LOCK_ID\n\nGET /v2/resource-locks/{id} (2.81 and later)",
+                      [this, id, need_locks, show_lock] {
+                        need_locks();
+                        show_lock(api().get("resource-locks/" + percent_encode(*id)));
+                        return 0;
+                      });
+    c->add_option("LOCK", *id, "the lock's id")->required();
+  }
+  {
+    struct Opts {
+      std::string id;
+      std::optional<std::string> action, reason;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* c = command(
+        "lock-update", group, "Change a resource lock's action or reason.",
+        R"(Only the action and the reason change; a lock placed by an administrator is changed only by
+an administrator, one placed by a service not by a user.
+
+  agate lock-update LOCK_ID --reason "kept for the audit"
+
+PUT /v2/resource-locks/{id} (2.81 and later))",
+        [this, o, need_locks, show_lock] {
+          need_locks();
+          json::object l;
+          if (o->action) l["resource_action"] = *o->action;
+          if (o->reason) l["lock_reason"] = *o->reason;
+          if (l.empty()) throw UsageError("give --resource-action or --reason");
+          show_lock(api().put("resource-locks/" + percent_encode(o->id), {{"resource_lock", l}}));
+          return 0;
+        });
+    c->add_option("LOCK", o->id, "the lock's id")->required();
+    c->add_option("--resource-action,--resource_action", o->action, "delete or show");
+    c->add_option("--reason,--lock-reason", o->reason, "why");
+  }
+  {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* c = command("lock-delete", group, "Delete resource locks.",
+                      "The exit status is 1 if any could not be deleted.\n\n"
+                      "  agate lock-delete LOCK_ID\n\n"
+                      "DELETE /v2/resource-locks/{id} (2.81 and later)",
+                      [this, ids, need_locks] {
+                        need_locks();
+                        int status = 0;
+                        for (const auto& id : *ids) {
+                          try {
+                            api().del("resource-locks/" + percent_encode(id));
+                          } catch (const ApiError& e) {
+                            report(e);
+                            status = 1;
+                          }
+                        }
+                        return status;
+                      });
+    c->add_option("LOCK", *ids, "lock ids")->required();
+  }
+}
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   Cli cli(out, err);
