@@ -103,6 +103,20 @@ struct DenyAccess {
   std::string access_id;
 };
 
+// Changes a direct rule's level in place (Manila's update_access, 2.88). `access_level` as sent:
+// absent or empty, or not rw / ro, is refused.
+struct UpdateAccessLevel {
+  std::string rule_id;
+  std::optional<std::string> access_level;
+};
+
+// Changes an access-group entry's level in place, on every share the group is attached to.
+struct UpdateEntryLevel {
+  std::string group_id;
+  std::string entry_id;
+  std::optional<std::string> access_level;
+};
+
 struct SetRuleMetadata {
   std::string rule_id;
   events::Metadata metadata;
@@ -152,6 +166,6 @@ using Command =
                  CreateAccessGroup, UpdateAccessGroup, DeleteAccessGroup, AddEntry, RemoveEntry,
                  AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
                  SyncAccess, RecordDriverOutcome, UpdateShareType, SoftDeleteShare,
-                 RestoreShare, PurgeExpiredShares>;
+                 RestoreShare, PurgeExpiredShares, UpdateAccessLevel, UpdateEntryLevel>;
 
 }  // namespace agate::engine

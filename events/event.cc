@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
     "entryAdded",          "entryRemoved",       "ruleAllowed",        "ruleDenied",
     "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
     "accessSyncRequested", "driverOutcome",      "shareTypeUpdated",   "shareSoftDeleted",
-    "shareRestored",
+    "shareRestored",       "ruleLevelUpdated",   "entryLevelUpdated",
 };
 
 }  // namespace

@@ -69,7 +69,8 @@ TEST(EventCodec, SamplesCoverEveryKindOfTheSchema) {
 
 TEST(EventCodec, KindsKeepTheirOrdinals) {
   // The log is kept forever: a kind's ordinal never changes, and new kinds take the next ones
-  // (shareTypeUpdated @23, shareSoftDeleted @24 and shareRestored @25 followed driverOutcome @22).
+  // (shareTypeUpdated @23, shareSoftDeleted @24 and shareRestored @25 followed driverOutcome @22;
+  // ruleLevelUpdated @26 and entryLevelUpdated @27 followed them).
   const auto fields = capnp::Schema::from<schema::Event::Body>().getUnionFields();
   for (unsigned i = 0; i < fields.size(); ++i) {
     EXPECT_EQ(fields[i].getProto().getOrdinal().getExplicit(), i + 5)
@@ -78,6 +79,8 @@ TEST(EventCodec, KindsKeepTheirOrdinals) {
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_TYPE_UPDATED), 18u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_SOFT_DELETED), 19u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::SHARE_RESTORED), 20u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RULE_LEVEL_UPDATED), 21u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::ENTRY_LEVEL_UPDATED), 22u);
 }
 
 TEST(EventCodec, RoundTripsEveryKind) {

@@ -75,6 +75,8 @@ std::vector<Event> sample_events() {
   v.push_back(envelope(ShareTypeUpdated{"st-1", "gold", "", false}));
   v.push_back(envelope(ShareSoftDeleted{"share-1", 1764676800123456}));
   v.push_back(envelope(ShareRestored{"share-1"}));
+  v.push_back(envelope(RuleLevelUpdated{"share-1", "rule-1", AccessLevel::ro}));
+  v.push_back(envelope(EntryLevelUpdated{"ag-1", "entry-1", AccessLevel::rw}));
   return v;
 }
 
