@@ -177,8 +177,13 @@ bool Dispatcher::reconcile(const std::string& instance_id, bool full_sync) {
         const AccessRule r{key, rule.access_level};
         request.access_rules.push_back(r);
         auto have = applied.find(key);
-        if (full_sync || have == applied.end() || have->second != rule.access_level) {
+        if (full_sync || have == applied.end()) {
           request.add_rules.push_back(r);
+          added.push_back({key, rule.access_level});
+        } else if (have->second != rule.access_level) {
+          // Held at another level: its level changed in place (Manila's update_rules). The
+          // outcome records it with the added rules, at its new level.
+          request.update_rules.push_back(r);
           added.push_back({key, rule.access_level});
         }
       }

@@ -7,8 +7,9 @@
 // after the commit. Workers take dirty instances, never two workers on one instance; each reads
 // the instance's desired rules and the rules its back end holds (from the driver outcomes
 // recorded so far) in a read transaction, calls the back end's driver off the writer's thread
-// with (all rules, add, delete), and records the outcome as an event through the writer. If the
-// desired version moved during the call, the instance is reconciled again: many changes arriving
+// with (all rules, add, delete, update), and records the outcome as an event through the
+// writer. If the desired version moved during the call, the instance is reconciled again: many
+// changes arriving
 // while a call is in flight are merged into the next call. A driver always receives the whole
 // current desired state, so requests reaching it out of order converge.
 //

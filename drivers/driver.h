@@ -1,15 +1,19 @@
 #pragma once
 
-// The driver interface: Manila's update_access(access_rules, add_rules, delete_rules) in
-// substance. A back end's driver makes one share instance's exports match the rules it is given.
+// The driver interface: Manila's update_access(access_rules, add_rules, delete_rules,
+// update_rules) in substance. A back end's driver makes one share instance's exports match the rules it is given.
 //
 // Contract, as Manila's (manila-compat.md §3.5):
 //   * access_rules holds every rule that must be on the instance; add_rules (already in
-//     access_rules) and delete_rules (not in it) say what changed since the last call. A driver
-//     able to do it may ignore the lists and make the back end match access_rules.
+//     access_rules), delete_rules (not in it) and update_rules (in access_rules, at their new
+//     level; never in add_rules) say what changed since the last call. update_rules are the
+//     rules the back end holds at another level (Manila's 2.88 level update). A driver able to
+//     do it may ignore the lists and make the back end match access_rules.
 //   * Calls are idempotent: the same request twice leaves the back end as once. Deleting a rule
 //     that was never applied does not fail. add_rules and delete_rules may both be empty: then
 //     the back end must match access_rules exactly.
+//   * A failure reported for an update rule leaves it in error; the back end is taken to hold
+//     it at its old level.
 //   * The result is success, or per-rule failures (with a message) and per-rule updates (the
 //     access key of a cephx rule), or the failure of the whole call. A driver does not throw for
 //     a back-end failure; it reports it.
@@ -44,6 +48,7 @@ struct UpdateRequest {
   std::vector<AccessRule> access_rules;
   std::vector<AccessRule> add_rules;
   std::vector<events::RuleKey> delete_rules;
+  std::vector<AccessRule> update_rules;
 };
 
 struct UpdateResult {

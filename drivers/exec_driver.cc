@@ -91,7 +91,8 @@ std::string exec_request_json(const UpdateRequest& request) {
                    {"export_path", in.export_path}}},
                  {"access_rules", rules_json(request.access_rules)},
                  {"add_rules", rules_json(request.add_rules)},
-                 {"delete_rules", std::move(deletes)}};
+                 {"delete_rules", std::move(deletes)},
+                 {"update_rules", rules_json(request.update_rules)}};
   return json::serialize(o) + "\n";
 }
 

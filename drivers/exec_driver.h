@@ -6,7 +6,9 @@
 //   stdin:  {"instance": {"id", "share_id", "host", "share_proto", "export_path"},
 //            "access_rules": [{"access_type", "access_to", "access_level"}, …],
 //            "add_rules": [… the same …],
-//            "delete_rules": [{"access_type", "access_to"}, …]}
+//            "delete_rules": [{"access_type", "access_to"}, …],
+//            "update_rules": [{"access_type", "access_to", "access_level"}, …]}
+//           update_rules are rules the back end holds at another level: each at its new one.
 //   stdout: {"failures": [{"access_type", "access_to", "message"}, …],
 //            "access_keys": [{"access_type", "access_to", "access_key"}, …]}
 //           (both optional; empty output means success with nothing to report)

@@ -114,6 +114,20 @@ struct DenyAccess {
   bool unrestrict = false;
 };
 
+// Changes a direct rule's level in place (Manila's update_access, 2.88). `access_level` as sent:
+// absent or empty, or not rw / ro, is refused.
+struct UpdateAccessLevel {
+  std::string rule_id;
+  std::optional<std::string> access_level;
+};
+
+// Changes an access-group entry's level in place, on every share the group is attached to.
+struct UpdateEntryLevel {
+  std::string group_id;
+  std::string entry_id;
+  std::optional<std::string> access_level;
+};
+
 struct SetRuleMetadata {
   std::string rule_id;
   events::Metadata metadata;
@@ -185,6 +199,6 @@ using Command =
                  AllowAccess, DenyAccess, SetRuleMetadata, UnsetRuleMetadata, AttachGroup,
                  SyncAccess, RecordDriverOutcome, UpdateShareType, SoftDeleteShare,
                  RestoreShare, PurgeExpiredShares, CreateResourceLock, UpdateResourceLock,
-                 DeleteResourceLock>;
+                 DeleteResourceLock, UpdateAccessLevel, UpdateEntryLevel>;
 
 }  // namespace agate::engine

@@ -46,6 +46,12 @@ const std::set<std::string_view> kShareStatuses = {
 const std::vector<std::string_view> kShareProtocols = {"NFS",  "CIFS",   "GLUSTERFS",
                                                        "HDFS", "CEPHFS", "MAPRFS"};
 
+// Level updates (2.88), as manila/api/v2/share_accesses.py and share/api.py word them.
+constexpr std::string_view kMissingLevel = "Invalid input. Missing 'access_level' in update request.";
+constexpr std::string_view kCannotUpdateInvalidState =
+    "Access rules cannot be updated while the share, any of its replicas or migration copies "
+    "lacks a valid host or is in an invalid state.";
+
 // The recycle bin (2.69), as manila/api/v2/shares.py and share/api.py word it.
 constexpr std::string_view kNotFoundForSoftDelete = "The resource could not be found.";
 constexpr std::string_view kSoftDeletedAlready =
@@ -771,6 +777,97 @@ class Decider {
     return out_.take();
   }
 
+  // Manila's update (share_accesses.py) and update_access (share/api.py), in their order: the
+  // level, the rule, a level it already has (nothing to do), the share's instances. Manila lets
+  // a level change through while an instance is in error, at every version.
+  Decision operator()(const UpdateAccessLevel& c) {
+    auto level = parse_updated_level(c.access_level);
+    if (!level) return level.error();
+    auto rule = s_.rule(c.rule_id);
+    std::optional<ShareRow> share;
+    if (rule) share = s_.share(rule->share_id);
+    if (!rule || !share || !visible(ctx_, share->project_id)) {
+      if (auto mapping = s_.mapping(c.rule_id)) {
+        if (auto of = s_.share(mapping->share_id); of && visible(ctx_, of->project_id)) {
+          return reject(errc::bad_request,
+                        fmt::format("Access rule {} attaches access group {}: it has no level of "
+                                    "its own. Change the level of the group's entries instead.",
+                                    mapping->id, mapping->group_id));
+        }
+      }
+      return reject(errc::not_found, fmt::format("Share access rule {} not found.", c.rule_id));
+    }
+    if (rule->access_level == *level) return out_.take();
+    if (rule->denied_version != 0) {
+      return reject(errc::bad_request,
+                    fmt::format("Access rule {} is being denied: its level cannot be changed.",
+                                rule->id));
+    }
+    if (share->is_soft_deleted) {
+      return reject(errc::forbidden, soft_deleted_refusal("update access", share->id));
+    }
+    if (check_instances(s_, *share, ApiVersion{2, 74}).host_or_state_invalid) {
+      return reject(errc::bad_request, std::string(kCannotUpdateInvalidState));
+    }
+    const RuleIdentity key{rule->access_type, rule_identity(rule->access_type, rule->access_to)};
+    if (auto effective = s_.effective_rule(share->id, key)) {
+      if (auto others = other_sources(*effective, RuleSource::direct(rule->id)); !others.empty()) {
+        return reject(errc::conflict,
+                      fmt::format("Access rule {} conflicts with access rule {} granted by {} on "
+                                  "share {}.",
+                                  describe_rule(key.access_type, rule->access_to, *level),
+                                  describe_rule(key.access_type, effective->access_to,
+                                                effective->access_level),
+                                  describe_sources(others), share->id));
+      }
+    }
+    out_.emit(share->project_id, events::RuleLevelUpdated{share->id, rule->id, *level});
+    return out_.take();
+  }
+
+  // The same for an access-group entry: one change, on every share the group is attached to,
+  // refused as a whole if it conflicts on any of them with another source of the same rule.
+  Decision operator()(const UpdateEntryLevel& c) {
+    auto level = parse_updated_level(c.access_level);
+    if (!level) return level.error();
+    auto group = visible_group(c.group_id);
+    if (!group) return group.error();
+    auto entry = s_.entry(group->id, c.entry_id);
+    if (!entry) {
+      return reject(errc::not_found,
+                    fmt::format("Access group entry {} could not be found.", c.entry_id));
+    }
+    if (entry->access_level == *level) return out_.take();
+    const RuleIdentity key{entry->access_type, rule_identity(entry->access_type, entry->access_to)};
+    const auto source = RuleSource::group(group->id, entry->id);
+    std::vector<std::string> conflicts;
+    s_.for_each_share_of_group(group->id, [&](const MappingRow& m) {
+      auto effective = s_.effective_rule(m.share_id, key);
+      if (!effective) return;
+      if (auto others = other_sources(*effective, source); !others.empty()) {
+        conflicts.push_back(fmt::format(
+            "access rule {} granted by {} on share {}",
+            describe_rule(key.access_type, effective->access_to, effective->access_level),
+            describe_sources(others), m.share_id));
+      }
+    });
+    if (!conflicts.empty()) {
+      std::string joined;
+      for (std::size_t i = 0; i < conflicts.size() && i < kMaxListedShares; ++i) {
+        joined += (i ? "; " : "") + conflicts[i];
+      }
+      if (conflicts.size() > kMaxListedShares) {
+        joined += fmt::format("; and {} more", conflicts.size() - kMaxListedShares);
+      }
+      return reject(errc::conflict,
+                    fmt::format("Access rule {} from access group {} entry {} conflicts with {}.",
+                                describe_rule(key.access_type, entry->access_to, *level),
+                                group->id, entry->id, joined));
+    }
+    out_.emit(group->project_id, events::EntryLevelUpdated{group->id, entry->id, *level});
+    return out_.take();
+  }
+
   Decision operator()(const SetRuleMetadata& c) {
     auto rule = visible_rule(c.rule_id);
     if (!rule) return rule.error();
@@ -1174,6 +1271,25 @@ class Decider {
       return reject(errc::bad_request, *m);
     }
     return level ? *events::parse_access_level(*level) : AccessLevel::rw;
+  }
+
+  // The level of a level update, with Manila's messages for a missing or unknown one.
+  static boost::system::result<AccessLevel, Rejection> parse_updated_level(
+      const std::optional<std::string>& level) {
+    if (!level || level->empty()) return reject(errc::bad_request, std::string(kMissingLevel));
+    auto parsed = events::parse_access_level(*level);
+    if (!parsed) {
+      return reject(errc::bad_request,
+                    fmt::format("Invalid or unsupported share access level: {}.", *level));
+    }
+    return *parsed;
+  }
+
+  // "access rule <id>", "access group <name> (<id>) entry <id>", joined with " and ".
+  std::string describe_sources(const std::vector<RuleSource>& sources) const {
+    std::vector<std::string> parts;
+    for (const auto& source : sources) parts.push_back(describe_source(s_, source));
+    return join(parts, " and ");
   }
 
   const State& s_;

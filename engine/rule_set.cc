@@ -21,7 +21,7 @@ boost::system::result<SetChange, RuleConflict> grant(std::optional<EffectiveRule
                                                      const RuleSource& source,
                                                      std::uint64_t version) {
   if (!rule) {
-    rule = EffectiveRule{key.access_type, key.identity, level, version, {source}};
+    rule = EffectiveRule{key.access_type, key.identity, level, version, {source}, version};
     return SetChange::added;
   }
   if (auto conflict = check_grant(&*rule, level)) return *conflict;
@@ -29,6 +29,30 @@ boost::system::result<SetChange, RuleConflict> grant(std::optional<EffectiveRule
   auto at = std::lower_bound(sources.begin(), sources.end(), source);
   if (at == sources.end() || *at != source) sources.insert(at, source);
   return SetChange::none;
+}
+
+std::vector<RuleSource> other_sources(const EffectiveRule& rule, const RuleSource& source) {
+  std::vector<RuleSource> out;
+  for (const auto& s : rule.sources) {
+    if (s != source) out.push_back(s);
+  }
+  return out;
+}
+
+boost::system::result<SetChange, RuleConflict> change_level(std::optional<EffectiveRule>& rule,
+                                                            const RuleSource& source,
+                                                            events::AccessLevel level,
+                                                            std::uint64_t version) {
+  if (!rule || !std::binary_search(rule->sources.begin(), rule->sources.end(), source)) {
+    return SetChange::none;
+  }
+  if (rule->access_level == level) return SetChange::none;
+  if (auto others = other_sources(*rule, source); !others.empty()) {
+    return RuleConflict{rule->key(), rule->access_level, level, others.front()};
+  }
+  rule->access_level = level;
+  rule->since_version = version;
+  return SetChange::updated;
 }
 
 SetChange revoke(std::optional<EffectiveRule>& rule, const RuleSource& source) {
@@ -64,6 +88,18 @@ SetChange RuleSet::revoke(const RuleIdentity& key, const RuleSource& source) {
   } else {
     rules_.erase(it);
   }
+  return change;
+}
+
+boost::system::result<SetChange, RuleConflict> RuleSet::change_level(const RuleIdentity& key,
+                                                                     const RuleSource& source,
+                                                                     events::AccessLevel level,
+                                                                     std::uint64_t version) {
+  auto it = rules_.find(key);
+  if (it == rules_.end()) return SetChange::none;
+  std::optional<EffectiveRule> rule = it->second;
+  auto change = engine::change_level(rule, source, level, version);
+  if (change) it->second = std::move(*rule);
   return change;
 }
 

@@ -53,6 +53,10 @@ struct EffectiveRule {
   // The share's desired version when this rule (at this level) entered the set.
   std::uint64_t since_version = 0;
   std::vector<RuleSource> sources;  // sorted, unique, never empty in a stored rule
+  // The share's desired version when the rule entered the set at any level: since_version
+  // unless its level was changed in place (change_level()), which makes since_version later.
+  // A back end that has applied entered_version but not since_version holds the old level.
+  std::uint64_t entered_version = 0;
   friend bool operator==(const EffectiveRule&, const EffectiveRule&) = default;
 
   RuleIdentity key() const { return {access_type, access_to}; }
@@ -75,6 +79,7 @@ enum class SetChange : std::uint8_t {
   none,     // only the sources changed (or nothing at all)
   added,    // a rule entered the set
   removed,  // a rule left the set
+  updated,  // a rule in the set took another level
 };
 
 // Grants `key` at `level` from `source`. `rule` is the stored rule (nullopt if none) and is
@@ -85,6 +90,18 @@ enum class SetChange : std::uint8_t {
                                                                    events::AccessLevel level,
                                                                    const RuleSource& source,
                                                                    std::uint64_t version);
+
+// Changes the level at which `source` grants `rule` to `level` (Manila's update_access): the
+// rule keeps its sources and entered_version, and since_version becomes `version`. Returns the
+// conflict, and changes nothing, if another source grants the rule too (it grants it at the
+// current level: the proposal's case 1). A level already held is SetChange::none. `source`
+// must be one of the rule's sources.
+[[nodiscard]] boost::system::result<SetChange, RuleConflict> change_level(
+    std::optional<EffectiveRule>& rule, const RuleSource& source, events::AccessLevel level,
+    std::uint64_t version);
+
+// Every source of `rule` other than `source`: those a level change of `source` conflicts with.
+std::vector<RuleSource> other_sources(const EffectiveRule& rule, const RuleSource& source);
 
 // Revokes `source`'s grant from `rule` (which becomes nullopt when its last source goes).
 // Revoking a source that does not grant the rule changes nothing.
@@ -98,6 +115,9 @@ class RuleSet {
                                                                      const RuleSource& source,
                                                                      std::uint64_t version = 0);
   SetChange revoke(const RuleIdentity& key, const RuleSource& source);
+  [[nodiscard]] boost::system::result<SetChange, RuleConflict> change_level(
+      const RuleIdentity& key, const RuleSource& source, events::AccessLevel level,
+      std::uint64_t version = 0);
 
   const EffectiveRule* find(const RuleIdentity& key) const;
   const std::map<RuleIdentity, EffectiveRule>& rules() const { return rules_; }

@@ -162,6 +162,18 @@ void write(s::EntryRemoved::Builder b, const EntryRemoved& e) {
   b.setEntryId(text(e.entry_id));
 }
 
+void write(s::RuleLevelUpdated::Builder b, const RuleLevelUpdated& e) {
+  b.setShareId(text(e.share_id));
+  b.setRuleId(text(e.rule_id));
+  b.setAccessLevel(to_capnp(e.access_level));
+}
+
+void write(s::EntryLevelUpdated::Builder b, const EntryLevelUpdated& e) {
+  b.setGroupId(text(e.group_id));
+  b.setEntryId(text(e.entry_id));
+  b.setAccessLevel(to_capnp(e.access_level));
+}
+
 void write(s::RuleAllowed::Builder b, const RuleAllowed& e) {
   b.setShareId(text(e.share_id));
   b.setRuleId(text(e.rule_id));
@@ -283,6 +295,10 @@ void write_body(s::Event::Body::Builder b, const Body& body) {
           write(b.initResourceLockUpdated(), e);
         else if constexpr (std::is_same_v<T, ResourceLockDeleted>)
           write(b.initResourceLockDeleted(), e);
+        else if constexpr (std::is_same_v<T, RuleLevelUpdated>)
+          write(b.initRuleLevelUpdated(), e);
+        else if constexpr (std::is_same_v<T, EntryLevelUpdated>)
+          write(b.initEntryLevelUpdated(), e);
         else
           static_assert(!sizeof(T), "every event kind must be encoded");
       },
@@ -410,6 +426,16 @@ EntryAdded read(s::EntryAdded::Reader r) {
 
 EntryRemoved read(s::EntryRemoved::Reader r) { return {str(r.getGroupId()), str(r.getEntryId())}; }
 
+RuleLevelUpdated read(s::RuleLevelUpdated::Reader r) {
+  return {str(r.getShareId()), str(r.getRuleId()),
+          from_capnp(r.getAccessLevel(), "ruleLevelUpdated")};
+}
+
+EntryLevelUpdated read(s::EntryLevelUpdated::Reader r) {
+  return {str(r.getGroupId()), str(r.getEntryId()),
+          from_capnp(r.getAccessLevel(), "entryLevelUpdated")};
+}
+
 RuleAllowed read(s::RuleAllowed::Reader r) {
   return {str(r.getShareId()),
           str(r.getRuleId()),
@@ -531,6 +557,10 @@ Body read_body(s::Event::Body::Reader b) {
       return read(b.getResourceLockUpdated());
     case W::RESOURCE_LOCK_DELETED:
       return read(b.getResourceLockDeleted());
+    case W::RULE_LEVEL_UPDATED:
+      return read(b.getRuleLevelUpdated());
+    case W::ENTRY_LEVEL_UPDATED:
+      return read(b.getEntryLevelUpdated());
   }
   throw Unrepresentable{DecodeErrc::unknown_kind,
                         fmt::format("unknown event kind {} (written by a newer schema?)",

@@ -71,6 +71,8 @@ struct Event {
     resourceLockCreated @26 :ResourceLockCreated;
     resourceLockUpdated @27 :ResourceLockUpdated;
     resourceLockDeleted @28 :ResourceLockDeleted;
+    ruleLevelUpdated @29 :RuleLevelUpdated;
+    entryLevelUpdated @30 :EntryLevelUpdated;
   }
 }
 
@@ -202,6 +204,22 @@ struct RuleMetadataUnset {
   shareId @0 :Text;
   ruleId @1 :Text;
   keys @2 :List(Text);
+}
+
+# A direct rule's level changed in place (Manila's update_access, 2.88). The rule keeps its id,
+# type, target and metadata; its back ends are told through the driver's update_rules.
+struct RuleLevelUpdated {
+  shareId @0 :Text;
+  ruleId @1 :Text;
+  accessLevel @2 :AccessLevel;
+}
+
+# An access-group entry's level changed in place: one change, re-applied on every share the
+# group is attached to.
+struct EntryLevelUpdated {
+  groupId @0 :Text;
+  entryId @1 :Text;
+  accessLevel @2 :AccessLevel;
 }
 
 struct GroupAttached {

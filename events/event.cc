@@ -17,6 +17,7 @@ constexpr std::array<std::string_view, std::variant_size_v<Body>> kKindNames = {
     "ruleMetadataSet",     "ruleMetadataUnset",  "groupAttached",      "groupDetached",
     "accessSyncRequested", "driverOutcome",      "shareTypeUpdated",   "shareSoftDeleted",
     "shareRestored",       "resourceLockCreated", "resourceLockUpdated", "resourceLockDeleted",
+    "ruleLevelUpdated",    "entryLevelUpdated",
 };
 
 constexpr std::array<std::string_view, 3> kLockResourceTypeNames = {"share", "access_rule",

@@ -180,6 +180,22 @@ struct RuleMetadataUnset {
   friend bool operator==(const RuleMetadataUnset&, const RuleMetadataUnset&) = default;
 };
 
+// A direct rule's level changed in place (2.88); see event.capnp.
+struct RuleLevelUpdated {
+  std::string share_id;
+  std::string rule_id;
+  AccessLevel access_level = AccessLevel::rw;
+  friend bool operator==(const RuleLevelUpdated&, const RuleLevelUpdated&) = default;
+};
+
+// An access-group entry's level changed in place, on every share the group reaches.
+struct EntryLevelUpdated {
+  std::string group_id;
+  std::string entry_id;
+  AccessLevel access_level = AccessLevel::rw;
+  friend bool operator==(const EntryLevelUpdated&, const EntryLevelUpdated&) = default;
+};
+
 struct GroupAttached {
   std::string share_id;
   std::string group_id;
@@ -278,7 +294,7 @@ using Body =
                  EntryRemoved, RuleAllowed, RuleDenied, RuleMetadataSet, RuleMetadataUnset,
                  GroupAttached, GroupDetached, AccessSyncRequested, DriverOutcome,
                  ShareTypeUpdated, ShareSoftDeleted, ShareRestored, ResourceLockCreated,
-                 ResourceLockUpdated, ResourceLockDeleted>;
+                 ResourceLockUpdated, ResourceLockDeleted, RuleLevelUpdated, EntryLevelUpdated>;
 
 struct Event {
   Seq seq;  // assigned by the log on append

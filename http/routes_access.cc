@@ -9,6 +9,7 @@
 //            access_sync, list_access_groups                   the proposal's, every version
 //   GET    /v2/{project_id}/share-access-rules?share_id=S[&metadata={…}]   (2.45-)
 //   GET    /v2/{project_id}/share-access-rules/{id}                        (2.45-)
+//   PUT    /v2/{project_id}/share-access-rules/{id}                        (2.88-) the level
 //   PUT    /v2/{project_id}/share-access-rules/{id}/metadata               (2.45-)
 //   DELETE /v2/{project_id}/share-access-rules/{id}/metadata/{key}         (2.45-)
 //   GET    /v2/{project_id}/shares/{id}/effective-access                   every version
@@ -20,6 +21,7 @@
 // The per-rule state is not stored: it is worked out here, at read time, from the effective rule
 // set (each rule's since_version) and what each instance's back end last reported.
 
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -58,6 +60,7 @@ constexpr ApiVersion kNewActionNames{2, 7};      // allow_access etc. instead of
 constexpr ApiVersion kLastAccessList{2, 44};     // access_list is gone from 2.45
 constexpr ApiVersion kRecycleBinVersion{2, 69};  // soft_delete and restore
 constexpr ApiVersion kAccessLocksVersion{2, 82};  // allow_access locks, the rule list's filters
+constexpr ApiVersion kLevelUpdateVersion{2, 88};  // PUT /share-access-rules/{id}
 constexpr ApiVersion kOpenEnded{2, INT_MAX};     // the router refuses versions above the maximum
 
 constexpr std::string_view kMalformedBody = "Malformed request body";
@@ -173,7 +176,8 @@ class ShareAccess {
 
   // An effective rule's state at 2.28 and later, aggregated over the instances with a back end:
   // error if the back end refused it (or the whole last call failed), active once an instance
-  // has applied a version that has it, queued_to_apply before.
+  // has applied a version that has it, queued_to_apply before (queued_to_update, updating when
+  // its level changed in place and the back end holds the old one).
   std::string_view effective_state(const EffectiveRule& rule) const {
     if (hosted_.empty()) return "queued_to_apply";  // no back end has ever been asked
     std::string_view state = "active";
@@ -254,9 +258,15 @@ class ShareAccess {
     // until it reports (Manila's resync puts active rules back to queued_to_apply too).
     const bool applied = !in.sync_requested && in.applied_version >= rule.since_version;
     if (applied) return "active";
-    // A driver call in flight for a version that has the rule: applying.
-    if (flight && *flight >= rule.since_version) return "applying";
-    return "queued_to_apply";
+    // Its level changed in place, and the back end holds the old one: being updated.
+    const bool held_at_old_level = rule.entered_version < rule.since_version &&
+                                   !in.sync_requested &&
+                                   in.applied_version >= rule.entered_version;
+    // A driver call in flight for a version that has the rule: applying (updating).
+    if (flight && *flight >= rule.since_version) {
+      return held_at_old_level ? "updating" : "applying";
+    }
+    return held_at_old_level ? "queued_to_update" : "queued_to_apply";
   }
 
   // Before 2.28 every rule shows the share's access_rules_status, syncing being "new"
@@ -813,6 +823,38 @@ void show_rule(Services& s, const ApiRequest& req, Respond respond) {
   respond(error_response(req, 404, rule_not_found(id)));
 }
 
+// Manila's update (2.88): {"update_access": {"access_level": "ro" | "rw"}}. The answer is the
+// rule's view; a changed rule shows as queued_to_update, as Manila answers it (later reads show
+// its progress), an unchanged one as it is.
+void update_rule(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  const boost::json::value* update = body ? body->if_contains("update_access") : nullptr;
+  if (!update || !update->is_object()) return respond(error_response(req, 400, kCouldNotComply));
+  // Manila reads only access_level, and takes any falsy value for a missing one.
+  std::optional<std::string> level;
+  if (const auto* v = update->as_object().if_contains("access_level")) {
+    if (v->is_string()) {
+      level = std::string(v->as_string());
+    } else if (!v->is_null() && !(v->is_bool() && !v->as_bool()) &&
+               !(v->is_int64() && v->as_int64() == 0)) {
+      level = boost::json::serialize(*v);
+    }
+  }
+  submit(
+      s, req, engine::UpdateAccessLevel{req.params[0], std::move(level)},
+      [&s, req](const std::vector<events::Event>& events) {
+        auto txn = lmdb::Txn::begin_read(s.env);
+        auto rule = s.store.state(txn)->rule(req.params[0]);
+        auto share = rule ? s.store.share(txn, rule->share_id) : std::nullopt;
+        if (!rule || !share) return error_response(req, 404, rule_not_found(req.params[0]));
+        ShareAccess access(s, txn, std::move(*share), ShareAccess::Load::one_by_one);
+        auto view = rule_view(access, *rule, req.version(), true);
+        if (!events.empty()) view["state"] = "queued_to_update";
+        return json_response(req, 200, {{"access", std::move(view)}});
+      },
+      std::move(respond));
+}
+
 void set_rule_metadata(Services& s, const ApiRequest& req, Respond respond) {
   auto body = parse_object(req.raw.body());
   if (!body) return respond(error_response(req, 400, body.error()));
@@ -922,6 +964,7 @@ void add_share_action_routes(std::vector<Route>& routes) {
 void add_access_rule_routes(std::vector<Route>& routes) {
   routes.push_back({Verb::get, "share-access-rules", list_rules, kMetadataVersion});
   routes.push_back({Verb::get, "share-access-rules/{}", show_rule, kMetadataVersion});
+  routes.push_back({Verb::put, "share-access-rules/{}", update_rule, kLevelUpdateVersion});
   routes.push_back(
       {Verb::put, "share-access-rules/{}/metadata", set_rule_metadata, kMetadataVersion});
   routes.push_back(

@@ -10,6 +10,7 @@
 //   POST   /v2/{project_id}/access-groups/{id}/entries         add an entry
 //   GET    /v2/{project_id}/access-groups/{id}/entries[/detail] list entries
 //   GET    /v2/{project_id}/access-groups/{id}/entries/{eid}   show an entry
+//   PUT    /v2/{project_id}/access-groups/{id}/entries/{eid}   change an entry's level
 //   DELETE /v2/{project_id}/access-groups/{id}/entries/{eid}   remove an entry
 
 #include <fmt/format.h>
@@ -223,6 +224,30 @@ void show_entry(Services& s, const ApiRequest& req, Respond respond) {
   respond(json_response(req, 200, {{"entry", entry_view(*entry)}}));
 }
 
+// {"entry": {"access_level": "ro" | "rw"}}: the entry's level changes on every share the group
+// is attached to, as one change. Answers with the entry.
+void update_entry(Services& s, const ApiRequest& req, Respond respond) {
+  auto body = parse_object(req.raw.body());
+  if (!body) return respond(error_response(req, 400, body.error()));
+  auto member = only_member(*body, "entry");
+  if (!member) return respond(error_response(req, 400, member.error()));
+  ObjectReader r(**member, "entry");
+  engine::UpdateEntryLevel c;
+  c.group_id = req.params[0];
+  c.entry_id = req.params[1];
+  c.access_level = r.string("access_level");
+  if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  submit(
+      s, req, std::move(c),
+      [&s, req](const std::vector<events::Event>&) {
+        auto txn = lmdb::Txn::begin_read(s.env);
+        auto entry = s.store.state(txn)->entry(req.params[0], req.params[1]);
+        if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
+        return json_response(req, 200, {{"entry", entry_view(*entry)}});
+      },
+      std::move(respond));
+}
+
 void remove_entry(Services& s, const ApiRequest& req, Respond respond) {
   submit(s, req, engine::RemoveEntry{req.params[0], req.params[1]},
          [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
@@ -246,6 +271,7 @@ void add_access_group_routes(std::vector<Route>& routes) {
   routes.push_back({Verb::get, "access-groups/{}/entries", list_entries});
   routes.push_back({Verb::get, "access-groups/{}/entries/detail", list_entries});
   routes.push_back({Verb::get, "access-groups/{}/entries/{}", show_entry});
+  routes.push_back({Verb::put, "access-groups/{}/entries/{}", update_entry});
   routes.push_back({Verb::delete_, "access-groups/{}/entries/{}", remove_entry});
 }
 

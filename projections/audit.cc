@@ -305,6 +305,26 @@ class Fold {
     revoke(*s, key, RuleSource::direct(b.rule_id));
   }
 
+  void operator()(const events::RuleLevelUpdated& b) {
+    ShareState* s = live_share(b.share_id);
+    if (!s) return;
+    auto it = s->direct.find(b.rule_id);
+    if (it == s->direct.end()) return;  // filtered out
+    it->second.second = b.access_level;
+    change_level(*s, it->second.first, b.access_level, RuleSource::direct(b.rule_id));
+  }
+
+  void operator()(const events::EntryLevelUpdated& b) {
+    GroupState* g = must_group(b.group_id);
+    auto it = g->entries.find(b.entry_id);
+    if (it == g->entries.end()) return;  // filtered out when it was added
+    it->second.level = b.access_level;
+    const RuleIdentity key{g->type, engine::rule_identity(g->type, it->second.access_to)};
+    for (ShareState* s : g->shares) {
+      change_level(*s, key, b.access_level, RuleSource::group(b.group_id, b.entry_id));
+    }
+  }
+
   void operator()(const events::GroupAttached& b) {
     ShareState* s = live_share(b.share_id);
     if (!s) return;
@@ -398,6 +418,25 @@ class Fold {
         s.pending.push_back({true, key, level, {}});
       }
     }
+  }
+
+  void change_level(ShareState& s, const RuleIdentity& key, AccessLevel level,
+                    const RuleSource& source) {
+    const auto* rule = s.rules.find(key);
+    if (!rule) return;
+    const auto old_level = rule->access_level;
+    auto change = s.rules.change_level(key, source, level, s.version + 1);
+    if (!change) {
+      throw Inconsistent{
+          event_->seq,
+          fmt::format("{} changes the level of {}:{} on share {}, which {} grants too",
+                      engine::describe(source), events::to_string(key.access_type), key.identity,
+                      s.id, engine::describe(change.error().existing_source))};
+    }
+    if (*change != SetChange::updated) return;
+    touch(&s);
+    s.pending.push_back({false, key, old_level, {source}});
+    s.pending.push_back({true, key, level, {}});
   }
 
   void revoke(ShareState& s, const RuleIdentity& key, const RuleSource& source) {

@@ -98,6 +98,8 @@ struct ShareAccessAt {
 };
 
 // One rule entering or leaving a share's effective set.
+// A level changed in place (ruleLevelUpdated, entryLevelUpdated) is two deltas of one event:
+// the rule removed at its old level, and added at its new one.
 struct RuleDelta {
   bool added = false;
   engine::RuleIdentity rule;

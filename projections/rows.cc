@@ -448,6 +448,7 @@ void write_effective(RowWriter& w, const engine::EffectiveRule& r) {
   for (const auto& s : r.sources) {
     w.u64(static_cast<std::uint64_t>(s.kind)).id(s.id).id(s.entry_id);
   }
+  w.u64(r.entered_version);
 }
 
 engine::EffectiveRule read_effective(RowReader& r) {
@@ -463,6 +464,7 @@ engine::EffectiveRule read_effective(RowReader& r) {
     s.entry_id = r.id();
     row.sources.push_back(std::move(s));
   }
+  row.entered_version = r.u64();
   return row;
 }
 

@@ -642,6 +642,50 @@ class Applier {
     }
   }
 
+  // The entry takes its new level on every share the group reaches: each share's effective rule
+  // changes level in place, and the share is bumped (its instances reconciled).
+  void operator()(const events::EntryLevelUpdated& b) {
+    auto group = must_group(b.group_id);
+    auto pointer = r_.entry_pointer(b.entry_id);
+    if (!pointer || pointer->first != group.id) throw missing("access group entry", b.entry_id);
+    auto entry = r_.entry(group.id, pointer->second);
+    if (!entry || entry->id != b.entry_id) throw missing("access group entry", b.entry_id);
+    entry->access_level = b.access_level;
+    r_.put(d_.groups, group_key(group.id, GroupTag::entry, pointer->second),
+           encode_entry(*entry, pointer->second));
+    const auto id = identity_of(entry->access_type, entry->access_to);
+    const auto source = RuleSource::group(group.id, entry->id);
+    for (const auto& share_id : shares_of(group.id)) {
+      auto share = must_share(share_id);
+      const auto k = share_key(share.row.id, ShareTag::rule, identity_key(id));
+      auto record = r_.get<RuleRecord>(d_.shares, k);
+      if (!record) throw missing("effective rule of access group entry", entry->id);
+      if (change_level(share, record->effective, source, b.access_level) == SetChange::updated) {
+        r_.put(d_.shares, k, encode(*record));
+        bump(share);
+      }
+    }
+  }
+
+  void operator()(const events::RuleLevelUpdated& b) {
+    auto share = must_share(b.share_id);
+    auto [k, record] = must_rule(b.rule_id, share.row.id);
+    auto& rule = *record.direct;
+    if (rule.denied_version != 0) {
+      throw ApplyError(fmt::format("access rule {} changes level while being denied", rule.id));
+    }
+    rule.access_level = b.access_level;
+    rule.updated_at = e_.time_micros;
+    const auto change =
+        change_level(share, record.effective, RuleSource::direct(rule.id), b.access_level);
+    r_.put(d_.shares, k, encode(record));
+    if (change == SetChange::updated) {
+      bump(share);
+    } else {
+      put_share(share);
+    }
+  }
+
   void operator()(const events::RuleAllowed& b) {
     auto share = must_share(b.share_id);
     const auto id = identity_of(b.access_type, b.access_to);
@@ -944,6 +988,21 @@ class Applier {
                                    engine::describe(source), events::to_string(id.access_type),
                                    id.identity, engine::describe(change.error().existing_source),
                                    share.row.id));
+    }
+    return *change;
+  }
+
+  // Changes the level `source` grants `rule` at (see engine::change_level). Throws ApplyError
+  // on a conflict.
+  SetChange change_level(const ShareRecord& share, std::optional<EffectiveRule>& rule,
+                         const RuleSource& source, events::AccessLevel level) {
+    auto change = engine::change_level(rule, source, level, share.row.desired_version + 1);
+    if (!change) {
+      throw ApplyError(fmt::format("{} changes the level of {}:{} on share {}, which {} grants too",
+                                   engine::describe(source),
+                                   events::to_string(change.error().rule.access_type),
+                                   change.error().rule.identity, share.row.id,
+                                   engine::describe(change.error().existing_source)));
     }
     return *change;
   }

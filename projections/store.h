@@ -195,7 +195,8 @@ class Store {
   // they are rebuilt from the log instead. The stamp lives in its own small database, outside
   // the digest.
   // 2: shares hold their recycle-bin state, and lookups the recycle bin by time ('d').
-  // 3: lookups hold the resource locks ('L') and the locks of each resource ('k').
+  // 3: lookups hold the resource locks ('L') and the locks of each resource ('k', 'K');
+  //    effective rules hold entered_version (level changes in place, 2.88).
   static constexpr std::uint32_t kLayoutVersion = 3;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.

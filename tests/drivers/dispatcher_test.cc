@@ -139,6 +139,77 @@ TEST_F(DispatcherTest, CaseThreeFailedRulesAreErrorTheOthersActiveAndTheyAreNotR
   EXPECT_EQ(exported(s).size(), 4u);
 }
 
+// A level changed in place reaches the driver as an update rule (Manila's update_rules): in
+// access_rules at its new level, neither added nor deleted.
+TEST_F(DispatcherTest, ALevelUpdateReachesTheDriverAsAnUpdateRule) {
+  start();
+  const auto s = h_.create_share(alice_);
+  const auto rule = h_.allow(alice_, s, "ip", "10.0.0.0/24", "ro");
+  settle();
+  EXPECT_EQ(exported(s).at(kNet), events::AccessLevel::ro);
+  h_.ok(alice_, engine::UpdateAccessLevel{rule, "rw"});
+  settle();
+  const auto last = fake_->calls().back();
+  EXPECT_TRUE(last.add_rules.empty());
+  EXPECT_TRUE(last.delete_rules.empty());
+  EXPECT_EQ(last.update_rules, (std::vector<AccessRule>{{kNet, events::AccessLevel::rw}}));
+  EXPECT_EQ(last.access_rules, (std::vector<AccessRule>{{kNet, events::AccessLevel::rw}}));
+  EXPECT_EQ(exported(s).at(kNet), events::AccessLevel::rw);
+  EXPECT_EQ(status(s), "active");
+  {
+    auto txn = lmdb::Txn::begin_read(h_.env());
+    EXPECT_EQ(h_.store().applied_rules(txn, instance(s).id).at(kNet), events::AccessLevel::rw);
+  }
+  EXPECT_EQ(h_.digest(), h_.rebuild_digest());
+}
+
+TEST_F(DispatcherTest, AnEntryLevelUpdateIsReconciledOnEveryAttachedShare) {
+  start();
+  const auto group = h_.create_group(alice_, "fan", "ip");
+  const auto entry = h_.add_entry(alice_, group, "10.0.0.0/24", "rw");
+  std::vector<std::string> shares;
+  for (int i = 0; i < 5; ++i) {
+    shares.push_back(h_.create_share(alice_, "default", "s" + std::to_string(i)));
+    h_.attach(alice_, shares.back(), group);
+  }
+  settle();
+  const auto calls = fake_->call_count();
+  h_.ok(alice_, engine::UpdateEntryLevel{group, entry, "ro"});
+  settle();
+  EXPECT_EQ(fake_->call_count(), calls + shares.size());
+  for (const auto& s : shares) {
+    EXPECT_EQ(exported(s).at(kNet), events::AccessLevel::ro) << s;
+    EXPECT_EQ(status(s), "active") << s;
+  }
+  for (const auto& call : fake_->calls()) {
+    if (call.update_rules.empty()) continue;
+    EXPECT_EQ(call.update_rules, (std::vector<AccessRule>{{kNet, events::AccessLevel::ro}}));
+    EXPECT_TRUE(call.add_rules.empty());
+  }
+  EXPECT_EQ(h_.digest(), h_.rebuild_digest());
+}
+
+TEST_F(DispatcherTest, AnUpdateRuleTheBackEndRefusesIsInError) {
+  start();
+  const auto s = h_.create_share(alice_);
+  const auto rule = h_.allow(alice_, s, "ip", "10.0.0.0/24", "ro");
+  settle();
+  FakeOptions options;
+  options.fail_rules_matching = "^10\\.";
+  options.failure_message = "level refused";
+  fake_->set_options(options);
+  h_.ok(alice_, engine::UpdateAccessLevel{rule, "rw"});
+  settle();
+  EXPECT_EQ(status(s), "error");
+  const auto in = instance(s);
+  ASSERT_EQ(in.failures.size(), 1u);
+  EXPECT_EQ(in.failures[0].rule, kNet);
+  EXPECT_EQ(in.failures[0].message, "level refused");
+  // The back end is taken to hold the old level still.
+  auto txn = lmdb::Txn::begin_read(h_.env());
+  EXPECT_EQ(h_.store().applied_rules(txn, in.id).at(kNet), events::AccessLevel::ro);
+}
+
 TEST_F(DispatcherTest, DenyingAFailedRuleClearsTheError) {
   FakeOptions options;
   options.fail_rules_matching = "^9\\.";

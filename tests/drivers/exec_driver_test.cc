@@ -31,6 +31,7 @@ class ExecDriverTest : public ::testing::Test {
                       {{AccessType::ip, "3.3.3.3/32"}, AccessLevel::ro}};
     r.add_rules = {r.access_rules[1]};
     r.delete_rules = {{AccessType::ip, "192.168.0.0/16"}};
+    r.update_rules = {r.access_rules[0]};
     return r;
   }
 
@@ -61,6 +62,10 @@ TEST_F(ExecDriverTest, SendsTheRequestAsJsonAndReadsPerRuleResults) {
   EXPECT_EQ(sent.at("access_rules").as_array().size(), 2u);
   EXPECT_EQ(sent.at("add_rules").at(0).at("access_level"), "ro");
   EXPECT_EQ(sent.at("delete_rules").at(0).at("access_to"), "192.168.0.0/16");
+  // The rules whose level changed in place, at their new level.
+  ASSERT_EQ(sent.at("update_rules").as_array().size(), 1u);
+  EXPECT_EQ(sent.at("update_rules").at(0).at("access_to"), "10.0.0.0/24");
+  EXPECT_EQ(sent.at("update_rules").at(0).at("access_level"), "rw");
 }
 
 TEST_F(ExecDriverTest, EmptyOutputIsSuccess) {

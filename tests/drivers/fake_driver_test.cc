@@ -31,6 +31,24 @@ TEST(FakeDriver, ExportsExactlyTheRulesItIsGiven) {
   EXPECT_EQ(fake->call_count(), 3u);
 }
 
+// An update rule: the fake exports it at its new level and records the request as given.
+TEST(FakeDriver, RecordsUpdateRulesAndExportsTheNewLevel) {
+  auto fake = make_fake_driver();
+  const AccessRule ro{{AccessType::ip, "10.0.0.0/24"}, AccessLevel::ro};
+  const AccessRule rw{ro.key, AccessLevel::rw};
+  ASSERT_TRUE(fake->update_access(request({ro})).call_succeeded);
+  UpdateRequest update;
+  update.instance = {"inst-1", "share-1", "fake", "NFS", "fake:/shares/share-1"};
+  update.access_rules = {rw};
+  update.update_rules = {rw};
+  ASSERT_TRUE(fake->update_access(update).call_succeeded);
+  EXPECT_EQ(fake->exports("inst-1").at(ro.key), AccessLevel::rw);
+  const auto calls = fake->calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls.back().update_rules, std::vector<AccessRule>{rw});
+  EXPECT_TRUE(calls.back().add_rules.empty());
+}
+
 TEST(FakeDriver, FailsMatchingRulesOneByOne) {
   FakeOptions options;
   options.fail_rules_matching = "^3\\.";

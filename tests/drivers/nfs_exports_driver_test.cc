@@ -112,6 +112,29 @@ TEST_F(NfsExportsDriverTest, WritesOneLinePerInstanceWithItsClients) {
                               " 2001:db8::/64(ro,sync,no_subtree_check)\n");
 }
 
+// A level changed in place (update_rules) rewrites the instance's line with the new level and
+// leaves the other instances' lines as they were.
+TEST_F(NfsExportsDriverTest, AnUpdateRuleRewritesTheLineWithTheNewLevel) {
+  auto driver = make_nfs_exports_driver(options());
+  ASSERT_TRUE(driver->update_access(request("inst-a", "s1", {ip("10.0.0.0/24", AccessLevel::ro),
+                                                             ip("10.1.0.0/16")}))
+                  .call_succeeded);
+  ASSERT_TRUE(driver->update_access(request("inst-b", "s2", {ip("10.0.0.0/24", AccessLevel::ro)}))
+                  .call_succeeded);
+  auto req = request("inst-a", "s1", {ip("10.0.0.0/24"), ip("10.1.0.0/16")});
+  req.add_rules.clear();
+  req.update_rules = {ip("10.0.0.0/24")};
+  auto r = driver->update_access(req);
+  ASSERT_TRUE(r.call_succeeded) << r.message;
+  EXPECT_TRUE(r.failures.empty());
+  const auto exports = parse_exports(read(file()));
+  EXPECT_EQ(exports.at("inst-a"), (Rules{{{AccessType::ip, "10.0.0.0/24"}, AccessLevel::rw},
+                                         {{AccessType::ip, "10.1.0.0/16"}, AccessLevel::rw}}));
+  EXPECT_EQ(exports.at("inst-b"), (Rules{{{AccessType::ip, "10.0.0.0/24"}, AccessLevel::ro}}));
+  EXPECT_NE(read(file()).find("/export/share-s1 10.0.0.0/24(rw,sync,no_subtree_check)"),
+            std::string::npos);
+}
+
 TEST_F(NfsExportsDriverTest, UsesTheExportRootAndOptionsGiven) {
   auto o = options();
   o.export_root = "/srv/nfs/";

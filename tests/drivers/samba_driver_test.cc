@@ -201,6 +201,30 @@ TEST_F(SambaDriverTest, WritesASectionPerInstanceWithItsUsersAndHosts) {
                               "\tread list = carol\n");
 }
 
+// A user's level changed in place (update_rules): the section is rewritten with the user moved
+// from the write list to the read list.
+TEST_F(SambaDriverTest, AnUpdateRuleMovesTheUserToItsNewList) {
+  auto driver = make_samba_driver(options());
+  ASSERT_TRUE(
+      driver->update_access(request("inst-a", "s1", {user("alice"), user("bob", AccessLevel::ro)}))
+          .call_succeeded);
+  EXPECT_NE(read(file()).find("\twrite list = alice\n"), std::string::npos) << read(file());
+  auto req = request("inst-a", "s1", {user("alice", AccessLevel::ro), user("bob", AccessLevel::ro)});
+  req.add_rules.clear();
+  req.update_rules = {user("alice", AccessLevel::ro)};
+  auto r = driver->update_access(req);
+  ASSERT_TRUE(r.call_succeeded) << r.message;
+  EXPECT_EQ(read(file()), std::string(kHeader) +
+                              "\n"
+                              "# agate instance inst-a\n"
+                              "[share-s1]\n"
+                              "\tpath = /export/share-s1\n"
+                              "\tguest ok = no\n"
+                              "\tread only = yes\n"
+                              "\tvalid users = alice bob\n"
+                              "\tread list = alice bob\n");
+}
+
 TEST_F(SambaDriverTest, TheSameRequestTwiceWritesTheSameBytesAndNoRulesNoSection) {
   auto driver = make_samba_driver(options());
   auto req = request("inst-1", "s1", {user("bob"), user("alice", AccessLevel::ro)});

@@ -48,6 +48,42 @@ TEST(RuleSet, GrantAtAnotherLevelIsAConflictAndChangesNothing) {
   EXPECT_EQ(set, before);
 }
 
+TEST(RuleSet, ChangingTheLevelOfTheOnlySourceUpdatesTheRuleInPlace) {
+  RuleSet set;
+  ASSERT_TRUE(set.grant(kNet, AccessLevel::ro, RuleSource::direct("r1"), 3));
+  auto change = set.change_level(kNet, RuleSource::direct("r1"), AccessLevel::rw, 8);
+  ASSERT_TRUE(change);
+  EXPECT_EQ(*change, SetChange::updated);
+  const auto* rule = set.find(kNet);
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->access_level, AccessLevel::rw);
+  EXPECT_EQ(rule->since_version, 8u);
+  EXPECT_EQ(rule->entered_version, 3u);
+  EXPECT_EQ(rule->sources, std::vector{RuleSource::direct("r1")});
+  // The level it has already, or a source that does not grant it: nothing.
+  EXPECT_EQ(*set.change_level(kNet, RuleSource::direct("r1"), AccessLevel::rw, 9),
+            SetChange::none);
+  EXPECT_EQ(*set.change_level(kNet, RuleSource::direct("r2"), AccessLevel::ro, 9),
+            SetChange::none);
+  EXPECT_EQ(set.find(kNet)->since_version, 8u);
+}
+
+// The proposal's case 1 for a level change: another source grants the rule at its level.
+TEST(RuleSet, ChangingTheLevelOfOneOfTwoSourcesIsAConflictAndChangesNothing) {
+  RuleSet set;
+  ASSERT_TRUE(set.grant(kNet, AccessLevel::ro, RuleSource::direct("r1"), 1));
+  ASSERT_TRUE(set.grant(kNet, AccessLevel::ro, RuleSource::group("g1", "e1"), 2));
+  const RuleSet before = set;
+  auto change = set.change_level(kNet, RuleSource::direct("r1"), AccessLevel::rw, 3);
+  ASSERT_FALSE(change);
+  EXPECT_EQ(change.error().existing_level, AccessLevel::ro);
+  EXPECT_EQ(change.error().requested_level, AccessLevel::rw);
+  EXPECT_EQ(change.error().existing_source, RuleSource::group("g1", "e1"));
+  EXPECT_EQ(set, before);
+  EXPECT_EQ(other_sources(*set.find(kNet), RuleSource::direct("r1")),
+            std::vector{RuleSource::group("g1", "e1")});
+}
+
 TEST(RuleSet, DetachKeepsRuleGrantedByAnotherGroup) {
   RuleSet set;
   ASSERT_TRUE(set.grant(kNet, AccessLevel::ro, RuleSource::group("g1", "e1"), 1));

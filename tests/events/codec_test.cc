@@ -69,7 +69,9 @@ TEST(EventCodec, SamplesCoverEveryKindOfTheSchema) {
 
 TEST(EventCodec, KindsKeepTheirOrdinals) {
   // The log is kept forever: a kind's ordinal never changes, and new kinds take the next ones
-  // (shareTypeUpdated @23, shareSoftDeleted @24 and shareRestored @25 followed driverOutcome @22).
+  // (shareTypeUpdated @23, shareSoftDeleted @24 and shareRestored @25 followed driverOutcome @22;
+  // the resource locks @26 to @28 followed them, then ruleLevelUpdated @29 and entryLevelUpdated
+  // @30).
   const auto fields = capnp::Schema::from<schema::Event::Body>().getUnionFields();
   for (unsigned i = 0; i < fields.size(); ++i) {
     EXPECT_EQ(fields[i].getProto().getOrdinal().getExplicit(), i + 5)
@@ -83,6 +85,10 @@ TEST(EventCodec, KindsKeepTheirOrdinals) {
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_CREATED), 21u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_UPDATED), 22u);
   EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RESOURCE_LOCK_DELETED), 23u);
+  // The level changes in place (2.88) followed resourceLockDeleted @28.
+  EXPECT_EQ(fields[24].getProto().getOrdinal().getExplicit(), 29u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::RULE_LEVEL_UPDATED), 24u);
+  EXPECT_EQ(static_cast<unsigned>(schema::Event::Body::ENTRY_LEVEL_UPDATED), 25u);
 }
 
 TEST(EventCodec, ReportsUnknownLockContext) {

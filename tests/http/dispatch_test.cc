@@ -35,10 +35,10 @@ class DispatchTest : public ::testing::Test {
   }
 
   json::value call(bhttp::verb method, const std::string& target, const std::string& body = "",
-                   unsigned expect = 0) {
+                   unsigned expect = 0, const std::string& version = "2.45") {
     auto res = testing::http_request(server_->port(), method, target, body,
                                      {{"X-Auth-Token", token_},
-                                      {"X-OpenStack-Manila-API-Version", "2.45"}});
+                                      {"X-OpenStack-Manila-API-Version", version}});
     if (expect) {
       EXPECT_EQ(res.result_int(), expect) << target << ": " << res.body();
     }
@@ -207,6 +207,51 @@ TEST_F(DispatchTest, AGrantIsAnsweredAsCreatedWhileTheDriverCallIsHeldBack) {
   ASSERT_TRUE(settle());
   auto shown = call(bhttp::verb::get, "/v2/share-access-rules/" + rule_id, "", 200);
   EXPECT_EQ(text(shown.at("access").at("state")), "active");
+}
+
+// A level update with the back end's call held back: the answer shows the rule as Manila
+// answers it (queued_to_update), reads show it updating while the call is under way and the
+// share syncing, then active at its new level.
+TEST_F(DispatchTest, ALevelUpdateIsQueuedThenUpdatingThenActiveWhileTheDriverIsHeldBack) {
+  start("delay_ms = 1500", 2);
+  setup_type();
+  const auto share = create_share("s");
+  auto rule = call(bhttp::verb::post, "/v2/shares/" + share + "/action",
+                   R"({"allow_access": {"access_type": "ip", "access_to": "10.0.0.0/24",
+                                        "access_level": "ro"}})",
+                   200);
+  const auto rule_id = text(rule.at("access").at("id"));
+  ASSERT_TRUE(settle());
+  const auto target = "/v2/share-access-rules/" + rule_id;
+  EXPECT_EQ(text(call(bhttp::verb::get, target, "", 200, "2.88").at("access").at("state")),
+            "active");
+
+  auto updated = call(bhttp::verb::put, target,
+                      R"({"update_access": {"access_level": "rw"}})", 200, "2.88");
+  EXPECT_EQ(text(updated.at("access").at("state")), "queued_to_update");
+  EXPECT_EQ(text(updated.at("access").at("access_level")), "rw");
+  auto shown_share = call(bhttp::verb::get, "/v2/shares/" + share, "", 200, "2.88");
+  EXPECT_EQ(text(shown_share.at("share").at("access_rules_status")), "syncing");
+  bool updating = false;
+  for (int i = 0; i < 200 && !updating; ++i) {
+    auto shown = call(bhttp::verb::get, target, "", 200, "2.88");
+    const auto state = text(shown.at("access").at("state"));
+    updating = state == "updating";
+    if (!updating) {
+      EXPECT_EQ(state, "queued_to_update");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ASSERT_TRUE(updating);
+  ASSERT_TRUE(settle());
+  auto shown = call(bhttp::verb::get, target, "", 200, "2.88");
+  EXPECT_EQ(text(shown.at("access").at("state")), "active");
+  EXPECT_EQ(text(shown.at("access").at("access_level")), "rw");
+  shown_share = call(bhttp::verb::get, "/v2/shares/" + share, "", 200, "2.88");
+  EXPECT_EQ(text(shown_share.at("share").at("access_rules_status")), "active");
+  const auto rules = effective(share).at("rules").as_array();
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(text(rules[0].at("access_level")), "rw");
 }
 
 // The same with the back end free to race the answer: every grant, a rule or a group whose

@@ -375,16 +375,16 @@ TEST_F(MicroversionsTest, OnlyHostPlacesAnAdministratorsShareFrom2_67) {
 // ---- version documents ----------------------------------------------------------------------
 
 TEST_F(MicroversionsTest, TheRootAdvertisesTheMaximumWhateverVersionIsAsked) {
-  for (const std::string v : {"", "2.82", "2.999", "garbage"}) {
+  for (const std::string v : {"", "2.88", "2.999", "garbage"}) {
     auto r = api_.call(boost::beast::http::verb::get, "/", "", ApiHarness::kAlice, v);
     EXPECT_EQ(r.status, 300u) << v;
-    EXPECT_EQ(r.body.at("versions").at(0).at("version"), "2.82") << v;
+    EXPECT_EQ(r.body.at("versions").at(0).at("version"), "2.88") << v;
     EXPECT_EQ(r.body.at("versions").at(0).at("min_version"), "2.0") << v;
   }
-  auto high = api_.get("/v2/", ApiHarness::kAlice, "2.83");
+  auto high = api_.get("/v2/", ApiHarness::kAlice, "2.89");
   EXPECT_EQ(high.status, 406u);
   EXPECT_EQ(high.message(),
-            "Version 2.83 is not supported by the API. Minimum is 2.0 and maximum is 2.82.");
+            "Version 2.89 is not supported by the API. Minimum is 2.0 and maximum is 2.88.");
 }
 
 }  // namespace

@@ -160,6 +160,11 @@ class TenancyTest : public ::testing::Test {
       bodies = {R"({"entry": {"access_to": "10.1.1.0/24"}})"};
     } else if (p == "access-groups/{}" && route.method == bhttp::verb::put) {
       bodies = {R"({"access-group": {"name": "pwned"}})"};
+    } else if (p == "share-access-rules/{}" && route.method == bhttp::verb::put) {
+      // The level of another project's rule, and of its group mapping.
+      bodies = {R"({"update_access": {"access_level": "ro"}})"};
+    } else if (p == "access-groups/{}/entries/{}" && route.method == bhttp::verb::put) {
+      bodies = {R"({"entry": {"access_level": "ro"}})"};
     } else if (p == "share-access-rules/{}/metadata") {
       bodies = {R"({"metadata": {"k": "v"}})"};
     } else if (p == "types/{}" && route.method == bhttp::verb::put) {

@@ -110,7 +110,7 @@ TEST_F(EngineTest, CaseTwoDesiredStateIsTheWholeSetWhateverTheOrder) {
   h_.attach(alice_, share2, ag2);
   h_.attach(alice_, share2, ag1);
   auto strip = [](std::vector<engine::EffectiveRule> rules) {
-    for (auto& r : rules) r.since_version = 0;
+    for (auto& r : rules) r.since_version = r.entered_version = 0;
     return rules;
   };
   EXPECT_EQ(strip(effective(share_)), strip(effective(share2)));

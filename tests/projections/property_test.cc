@@ -20,11 +20,13 @@ using testing::EngineHarness;
 // other projects' ids come up often, and drives them through a harness.
 class RandomWorkload {
  public:
-  RandomWorkload(EngineHarness& h, std::uint64_t seed) : h_(h), rng_(seed), lock_rng_(seed + 1) {}
+  RandomWorkload(EngineHarness& h, std::uint64_t seed)
+      : h_(h), rng_(seed), lock_rng_(seed + 1), level_rng_(seed ^ 0x9e3779b97f4a7c15ULL) {}
 
   void step() {
     // Lock commands and the lock members of other commands draw from a generator of their own,
-    // so that the rest of the workload is the sequence it was before locks existed.
+    // and so do level updates, so that the rest of the workload is the same command stream with
+    // or without them.
     if (lock_rng_() % 8 == 0) {
       auto command = lock_command();
       engine::Context ctx;
@@ -43,14 +45,23 @@ class RandomWorkload {
       for (const auto& e : outcome->events) remember(e);
       return;
     }
-    auto command = next_command();
+    if (level_rng_() % 8 == 0) {
+      auto command = level_update();
+      run(std::move(command), level_rng_() % 5 == 0 ? EngineHarness::member("project-b", "bob")
+                                                    : EngineHarness::member("project-a", "alice"));
+    }
+    run(next_command());
+  }
+
+  void run(engine::Command command, std::optional<engine::Context> given = std::nullopt) {
     // Admin-only commands mostly come from an admin, so that they are accepted often enough.
     const bool admin_only = std::holds_alternative<engine::CreateShareType>(command) ||
                             std::holds_alternative<engine::DeleteShareType>(command) ||
                             std::holds_alternative<engine::UpdateShareType>(command) ||
                             std::holds_alternative<engine::SetShareStatus>(command) ||
                             std::holds_alternative<engine::PurgeExpiredShares>(command);
-    const auto ctx = admin_only && chance(80) ? EngineHarness::admin() : pick_context();
+    const auto ctx =
+        given ? *given : admin_only && chance(80) ? EngineHarness::admin() : pick_context();
     auto outcome = h_.run(ctx, command);
     if (!outcome) {
       ++rejected_;
@@ -265,6 +276,23 @@ class RandomWorkload {
     }
   }
 
+  // A level changed in place (2.88): a rule's (now and then a group mapping's, which is
+  // refused), or an access-group entry's. Drawn from level_rng_ only.
+  engine::Command level_update() {
+    auto draw = [&](std::size_t n) { return static_cast<std::size_t>(level_rng_() % n); };
+    static const std::vector<std::optional<std::string>> levels = {"ro", "rw", "ro", "rw",
+                                                                   std::nullopt, "xx"};
+    const auto level = levels[draw(levels.size())];
+    if (draw(2) == 0) {
+      const auto& pool = draw(8) == 0 ? mappings_ : rules_;
+      if (pool.empty()) return engine::UpdateAccessLevel{"no-such-rule", level};
+      return engine::UpdateAccessLevel{pool[draw(pool.size())].second, level};
+    }
+    if (entries_.empty()) return engine::UpdateEntryLevel{"no-such-group", "no-such-entry", level};
+    const auto& [g, e] = entries_[draw(entries_.size())];
+    return engine::UpdateEntryLevel{g, e, level};
+  }
+
   engine::Command recycle_bin_command() {
     switch (rng_() % 5) {
       case 0:
@@ -331,7 +359,7 @@ class RandomWorkload {
   }
 
   EngineHarness& h_;
-  std::mt19937_64 rng_, lock_rng_;
+  std::mt19937_64 rng_, lock_rng_, level_rng_;
   std::vector<std::string> types_, shares_, groups_, locks_;
   std::map<std::string, std::string> group_types_;
   std::set<std::string> in_bin_;  // soft-deleted shares, in id order (determinism)

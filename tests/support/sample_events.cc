@@ -80,6 +80,8 @@ std::vector<Event> sample_events() {
                                            "audited by the storage team", "share-1"}));
   v.push_back(envelope(ResourceLockUpdated{"lock-1", LockAction::delete_, "", "share-1"}));
   v.push_back(envelope(ResourceLockDeleted{"lock-1", "share-1"}));
+  v.push_back(envelope(RuleLevelUpdated{"share-1", "rule-1", AccessLevel::ro}));
+  v.push_back(envelope(EntryLevelUpdated{"ag-1", "entry-1", AccessLevel::rw}));
   return v;
 }
 

@@ -271,6 +271,40 @@ TEST_F(AgateAdminTest, AccessHistoryShowsEachChangeAndItsCause) {
   EXPECT_TRUE(contains(r.output, "- ip:10.0.0.0/24 rw")) << r.output;
 }
 
+// A level changed in place is replayed with its new level, and the access history shows the
+// rule leaving at its old level and coming back at the new one, in one change.
+TEST_F(AgateAdminTest, LevelUpdatesAreReplayedAndInTheAccessHistory) {
+  h.ok(alice, engine::UpdateAccessLevel{rule, "rw"});
+  h.ok(alice, engine::UpdateEntryLevel{group, entry, "ro"});
+  copy_out();
+  auto r = admin({"replay", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto lines = json_lines(r.output);
+  ASSERT_EQ(lines.size(), h.last().value);
+  const auto& rule_line = lines[lines.size() - 2];
+  EXPECT_EQ(rule_line.at("kind"), "ruleLevelUpdated");
+  EXPECT_EQ(rule_line.at("body").at("rule_id"), boost::json::value(rule));
+  EXPECT_EQ(rule_line.at("body").at("share_id"), boost::json::value(share));
+  EXPECT_EQ(rule_line.at("body").at("access_level"), "rw");
+  const auto& entry_line = lines.back();
+  EXPECT_EQ(entry_line.at("kind"), "entryLevelUpdated");
+  EXPECT_EQ(entry_line.at("body").at("group_id"), boost::json::value(group));
+  EXPECT_EQ(entry_line.at("body").at("entry_id"), boost::json::value(entry));
+  EXPECT_EQ(entry_line.at("body").at("access_level"), "ro");
+
+  r = admin({"access-history", share, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto history = json_lines(r.output);
+  const auto& changes = history.at(0).at("access_history").at("changes").as_array();
+  ASSERT_EQ(changes.size(), 4u);
+  const auto& last = changes[3];
+  EXPECT_EQ(last.at("cause").at("kind"), "ruleLevelUpdated");
+  EXPECT_EQ(last.at("removed").at(0).at("access_to"), "10.0.0.7/32");
+  EXPECT_EQ(last.at("removed").at(0).at("access_level"), "ro");
+  EXPECT_EQ(last.at("added").at(0).at("access_to"), "10.0.0.7/32");
+  EXPECT_EQ(last.at("added").at(0).at("access_level"), "rw");
+}
+
 TEST_F(AgateAdminTest, WhoHadAccessFindsEveryShare) {
   auto r = admin({"who-had-access", "--access-to", "10.0.0.7", "--from", "2000-01-01T00:00:00Z",
                   "--to", "2100-01-01T00:00:00Z", "--format", "json"});

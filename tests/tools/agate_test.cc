@@ -195,7 +195,9 @@ const std::vector<std::string> kCommands = {"access-group-create",
                                             "access-group-entry-create",
                                             "access-group-entry-delete",
                                             "access-group-entry-list",
+                                            "access-group-entry-update",
                                             "access-allow",
+                                            "access-update",
                                             "access-deny",
                                             "access-list",
                                             "access-sync",
@@ -405,6 +407,57 @@ TEST_F(AgateTest, EntriesCreateListShowAndDelete) {
   EXPECT_EQ(r.err, "ERROR: No access group holds an entry with the id '" + guest + "'.\n");
   EXPECT_TRUE(server_error(alice({"access-group-entry-delete", "AG1", guest}), 404,
                            "Access group entry " + guest + " could not be found."));
+}
+
+TEST_F(AgateTest, AccessUpdateChangesARulesLevel) {
+  const auto share = create_share("Share 1");
+  const auto rule =
+      property(ok({"access-allow", "Share 1", "ip", "10.0.0.0/24", "--access-level", "ro"}), "id");
+  settle(share);
+  auto updated = ok({"access-update", rule, "--access-level", "rw"});
+  EXPECT_EQ(property(updated, "id"), rule);
+  EXPECT_EQ(property(updated, "access_level"), "rw");
+  EXPECT_EQ(property(updated, "state"), "queued_to_update");
+  settle(share);
+  const auto listed = row(ok({"access-list", "Share 1"}), rule);
+  ASSERT_GE(listed.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(listed.begin(), listed.begin() + 5),
+            (std::vector<std::string>{rule, "ip", "10.0.0.0/24", "rw", "active"}));
+  EXPECT_TRUE(server_error(alice({"access-update", rule, "--access-level", "xx"}), 400,
+                           "Invalid or unsupported share access level: xx."));
+  EXPECT_TRUE(server_error(alice({"access-update", "no-such-rule", "--access-level", "ro"}), 404,
+                           "Share access rule no-such-rule not found."));
+  auto old = alice({"--api-version", "2.87", "access-update", rule, "--access-level", "ro"});
+  EXPECT_EQ(old.status, 2);
+  EXPECT_EQ(old.err, "ERROR: access-update needs --api-version 2.88 or later\n");
+}
+
+TEST_F(AgateTest, AccessGroupEntryUpdateChangesTheLevelOnEveryAttachedShare) {
+  const auto share = create_share("Share 1");
+  const auto second = create_share("Share 2");
+  const auto group = create_group("AG1", "ip");
+  ok({"access-group-entry-create", "AG1", "ip", "10.0.0.0/24", "rw"});
+  ok({"access-allow", "Share 1", "access-group", "AG1"});
+  ok({"access-allow", "Share 2", "access-group", "AG1"});
+  settle(share);
+  auto updated = ok({"access-group-entry-update", "AG1", "10.0.0.0/24", "--access-level", "ro"});
+  EXPECT_EQ(row(updated, "ID"),
+            (std::vector<std::string>{"ID", "Access_type", "Access_to", "Access_level"}));
+  EXPECT_NE(updated.find("| ro "), std::string::npos) << updated;
+  for (const auto& s : {share, second}) {
+    settle(s);
+    auto e = ok_json({"effective-access", s});
+    EXPECT_EQ(e.at("effective_access").at("rules").at(0).at("access_level"), "ro") << s;
+  }
+  // A direct rule granting it ro: the entry may not become rw (nothing changes).
+  const auto rule =
+      property(ok({"access-allow", "Share 2", "ip", "10.0.0.0/24", "--access-level", "ro"}), "id");
+  auto refused = alice({"access-group-entry-update", group, "10.0.0.0/24", "--access-level", "rw"});
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("granted by access rule " + rule + " on share " + second),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(ok({"access-group-entry-list", "AG1"}).find("| ro "), std::string::npos);
 }
 
 TEST_F(AgateTest, AllowAGroupAndARuleThenListTheShareAccess) {
@@ -692,7 +745,7 @@ TEST_F(AgateTest, OlderMicroversionsUseTheActionsOfTheirTime) {
   // Versions agated does not serve are its 406.
   EXPECT_TRUE(server_error(alice({"--api-version", "2.99", "list"}), 406,
                            "Version 2.99 is not supported by the API. Minimum is 2.0 and maximum "
-                           "is 2.82."));
+                           "is 2.88."));
 }
 
 TEST_F(AgateTest, LockCommandsCreateListShowUpdateAndDelete) {

@@ -90,6 +90,16 @@ json::object body(const ShareSoftDeleted& b) {
            projections::audit::format_time(b.scheduled_to_be_deleted_at_micros)}};
 }
 json::object body(const ShareRestored& b) { return {{"share_id", b.share_id}}; }
+json::object body(const RuleLevelUpdated& b) {
+  return {{"share_id", b.share_id},
+          {"rule_id", b.rule_id},
+          {"access_level", to_string(b.access_level)}};
+}
+json::object body(const EntryLevelUpdated& b) {
+  return {{"group_id", b.group_id},
+          {"entry_id", b.entry_id},
+          {"access_level", to_string(b.access_level)}};
+}
 json::object body(const AccessGroupCreated& b) {
   return {{"group_id", b.group_id},
           {"name", b.name},

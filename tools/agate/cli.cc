@@ -22,8 +22,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr const char* kDefaultUrl = "http://127.0.0.1:8786";
-constexpr const char* kMaxApiVersion = "2.82";
-constexpr int kMaxMinor = 82;
+constexpr const char* kMaxApiVersion = "2.88";
+constexpr int kMaxMinor = 80;
 
 constexpr const char* kMainFooter = R"~(
 Every command takes --help. Global options may come before or after the command.
@@ -42,7 +42,7 @@ OUTPUT
 ENVIRONMENT
   AGATE_URL          the server, as --url (default http://127.0.0.1:8786)
   AGATE_TOKEN        the token, as --token; OS_TOKEN is read when AGATE_TOKEN is not set
-  AGATE_API_VERSION  the microversion, as --api-version (default 2.82)
+  AGATE_API_VERSION  the microversion, as --api-version (default 2.88)
   AGATE_TIMEOUT      seconds to wait for each answer, as --timeout (default 30)
 
 EXIT STATUS
@@ -275,7 +275,7 @@ Cli::Cli(std::ostream& out, std::ostream& err)
                   "OS_TOKEN is read when neither this nor AGATE_TOKEN is given")
       ->envname("AGATE_TOKEN");
   app_.add_option("--api-version", globals_.api_version,
-                  "the Manila microversion to ask for, 2.0 to 2.82")
+                  "the Manila microversion to ask for, 2.0 to 2.88")
       ->envname("AGATE_API_VERSION")
       ->capture_default_str();
   app_.add_option("--timeout", globals_.timeout, "seconds to wait for each answer")
@@ -714,6 +714,42 @@ DELETE /v2/access-groups/{id}/entries/{entry_id})",
     c->add_option("ENTRY", o->second, "the entry's id or its access_to, in GROUP");
   }
   {
+    struct Opts {
+      std::string group, entry, level;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* c = command(
+        "access-group-entry-update", group, "Change the access level of an access group's entry.",
+        R"(ENTRY is an entry's id or its access_to, in GROUP. The entry's rule takes the new level on
+every share the group is attached to, as one change; it is refused (nothing changes) if another
+source grants the same rule on one of those shares at the current level.
+
+  agate access-group-entry-update AG1 10.0.0.0/24 --access-level ro
+
+PUT /v2/access-groups/{id}/entries/{entry_id} {"entry": {"access_level": ...}})",
+        [this, o] {
+          const auto group_id = resolve_group(o->group);
+          std::string entry_id = o->entry;
+          auto entries = api().get("access-groups/" + group_id + "/entries");
+          for (const auto& e : array_member(entries.body, "entries")) {
+            if (text(e, "access_to") == o->entry) entry_id = text(e, "id");
+          }
+          auto r = api().put("access-groups/" + group_id + "/entries/" + percent_encode(entry_id),
+                             {{"entry", {{"access_level", o->level}}}});
+          print(r, [&] {
+            return list_table(json::array{object_member(r.body, "entry")},
+                              {{"ID", "id"},
+                               {"Access_type", "access_type"},
+                               {"Access_to", "access_to"},
+                               {"Access_level", "access_level"}});
+          });
+          return 0;
+        });
+    c->add_option("GROUP", o->group, "the group's name or id")->required();
+    c->add_option("ENTRY", o->entry, "the entry's id or its access_to")->required();
+    c->add_option("--access-level,--access_level", o->level, "rw or ro")->required();
+  }
+  {
     auto g = std::make_shared<std::string>();
     auto* c = command("access-group-entry-list", group, "List the entries of an access group.",
                       R"(  agate access-group-entry-list AG1
@@ -847,12 +883,37 @@ POST /v2/shares/{id}/action {"deny_access": {"access_id": ...}}  ("os-deny_acces
     c->add_flag("--unrestrict", o->unrestrict, "also drop the rule's deletion locks (2.82)");
   }
   {
+    struct Opts {
+      std::string id, level;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* c = command(
+        "access-update", group, "Change the access level of an access rule (2.88 and later).",
+        R"(ID is the rule's id, as access-list shows it. The rule keeps its id and metadata; it shows as
+queued_to_update, then updating, until its back ends have the new level (active), or error. A
+rule that attaches an access group has no level of its own (change its entries' instead), and a
+level another source grants the same rule at on the share is refused.
+
+  agate access-update 13a2c9f3-4ab5-4a8e-9a4f-1a0c3b7e5d21 --access-level ro
+
+PUT /v2/share-access-rules/{id} {"update_access": {"access_level": ...}})",
+        [this, o] {
+          if (minor() < 88) throw UsageError("access-update needs --api-version 2.88 or later");
+          auto r = api().put("share-access-rules/" + percent_encode(o->id),
+                             {{"update_access", {{"access_level", o->level}}}});
+          print(r, [&] { return render_properties(properties(object_member(r.body, "access"))); });
+          return 0;
+        });
+    c->add_option("ID", o->id, "the rule's id")->required();
+    c->add_option("--access-level,--access_level", o->level, "rw or ro")->required();
+  }
+  {
     auto share = std::make_shared<std::string>();
     auto* c = command(
         "access-list", group, "List a share's access rules and attached access groups.",
         R"(Attached groups are listed as rules of type access_group whose access_to is the group's id.
-state is the rule's progress to the back end (queued_to_apply, applying, active, error,
-queued_to_deny, denying); access_key appears from 2.21, the times from 2.33.
+state is the rule's progress to the back end (queued_to_apply, applying, queued_to_update,
+updating, active, error, queued_to_deny, denying); access_key appears from 2.21, the times from 2.33.
 
   agate access-list "Share 1"
 
