@@ -184,7 +184,9 @@ class Store {
   // they are rebuilt from the log instead. The stamp lives in its own small database, outside
   // the digest.
   // 2: shares hold their recycle-bin state, and lookups the recycle bin by time ('d').
-  static constexpr std::uint32_t kLayoutVersion = 2;
+  // 3: shares hold their mount point name and snapshot_inherit_share_access_support, and lookups
+  //    the mount point names in use by back end ('u').
+  static constexpr std::uint32_t kLayoutVersion = 3;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;
