@@ -47,6 +47,10 @@ struct CreateShare {
   std::vector<std::string> different_host;
   // The back end to place it on (2.67); heeded for administrators only, as Manila's filter is.
   std::string only_host;
+  // The name to make its exports under (2.84), before the type's prefix is put in front.
+  std::optional<std::string> mount_point_name;
+  // A key manager's reference to the share's encryption key (2.90).
+  std::optional<std::string> encryption_key_ref;
 };
 
 // Admin: sets a share's status (Manila's reset_status).

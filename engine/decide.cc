@@ -154,6 +154,43 @@ std::string upper(std::string_view s) {
   return out;
 }
 
+// A mount point name template expanded as Manila's str.format over the request context does it,
+// for the fields Agate's context has ({project_id}, {user_id}; {tenant} and {user} are their old
+// names); "{{" and "}}" are braces. nullopt for any other field or a stray brace.
+std::optional<std::string> expand_mount_point(std::string_view text, const Context& ctx) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      out.push_back(c);
+      ++i;
+    } else if (c == '}') {
+      return std::nullopt;
+    } else if (c == '{') {
+      const auto end = text.find('}', i);
+      if (end == std::string_view::npos) return std::nullopt;
+      const auto field = text.substr(i + 1, end - i - 1);
+      if (field == "project_id" || field == "tenant") {
+        out += ctx.project_id;
+      } else if (field == "user_id" || field == "user") {
+        out += ctx.user_id;
+      } else {
+        return std::nullopt;
+      }
+      i = end;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool valid_mount_point(std::string_view name) {
+  return name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+         });
+}
+
 // The instances of `share` that take access rules, or the reason they cannot.
 struct InstanceCheck {
   bool host_or_state_invalid = false;
@@ -410,6 +447,41 @@ class Decider {
                                 c.share_type.empty() ? type->name : c.share_type,
                                 c.availability_zone));
     }
+    // Encryption (2.90) needs a type whose driver handles share servers, which Agate cannot use
+    // (above): a key reference is always refused, with the reason Manila gives for the type.
+    if (c.encryption_key_ref) {
+      auto support = type->extra_specs.find(std::string(kEncryptionSupport));
+      if (support == type->extra_specs.end() ||
+          (support->second != "share" && support->second != "share_server")) {
+        return reject(errc::bad_request,
+                      fmt::format("Share type {} extra-specs 'encryption_support' is missing "
+                                  "valid value e.g. share, share_server.",
+                                  type->name));
+      }
+      return reject(errc::bad_request,
+                    fmt::format("Share type {} must set dhss=True for share encryption.",
+                                type->name));
+    }
+    // The mount point name (2.84): only where the type allows it, behind the type's prefix.
+    std::string mount_point;
+    if (c.mount_point_name) {
+      if (!spec_is_true(type->extra_specs, kMountPointNameSupport)) {
+        return reject(errc::bad_request,
+                      fmt::format("Invalid input received: Setting a mount point name is not "
+                                  "supported by the share type used: {}.",
+                                  type->id));
+      }
+      auto prefix = type->extra_specs.find(std::string(kMountPointPrefix));
+      const std::string templ =
+          (prefix == type->extra_specs.end() ? std::string("{project_id}_") : prefix->second) +
+          *c.mount_point_name;
+      auto expanded = expand_mount_point(templ, ctx_);
+      if (!expanded || !valid_mount_point(*expanded)) {
+        return reject(errc::bad_request,
+                      fmt::format("Invalid mount_point_name: {}", expanded.value_or(templ)));
+      }
+      mount_point = std::move(*expanded);
+    }
     // Scheduler hints name shares the caller can see, by id (Manila's _validate_scheduler_hints).
     std::vector<std::string> same_hosts, different_hosts;
     for (auto [ids, hosts] : {std::pair{&c.same_host, &same_hosts},
@@ -447,6 +519,14 @@ class Decider {
         std::none_of(different_hosts.begin(), different_hosts.end(),
                      [&](const std::string& h) { return h == backend; });
     const bool placed = !backend.empty() && s_.backend_exists(backend) && hints_hold;
+    // Two shares exported under one name on one back end would share their clients.
+    if (placed && !mount_point.empty()) {
+      if (auto other = s_.share_by_mount_point(backend, mount_point)) {
+        return reject(errc::conflict,
+                      fmt::format("Mount point name {} is already in use on back end {}.",
+                                  mount_point, backend));
+      }
+    }
 
     // Manila records the hints in the new share's metadata.
     events::Metadata metadata = c.metadata;
@@ -459,14 +539,17 @@ class Decider {
     events::ShareInstance instance{out_.new_id(), placed ? backend : "",
                                    placed ? "available" : "error", {}};
     if (placed) {
-      instance.export_locations.push_back(
-          proto == "CIFS" ? fmt::format("\\\\{}\\share-{}", backend, share_id)
-                          : fmt::format("{}:/shares/share-{}", backend, share_id));
+      const std::string leaf = mount_point.empty() ? "share-" + share_id : mount_point;
+      instance.export_locations.push_back(proto == "CIFS"
+                                              ? fmt::format("\\\\{}\\{}", backend, leaf)
+                                              : fmt::format("{}:/shares/{}", backend, leaf));
     }
     out_.emit(ctx_.project_id,
               events::ShareCreated{share_id, c.name, c.description, proto,
                                    static_cast<std::uint64_t>(c.size_gib), type->id, c.is_public,
-                                   instance.status, c.availability_zone, metadata, {instance}});
+                                   instance.status, c.availability_zone, metadata, {instance},
+                                   mount_point,
+                                   spec_is_true(type->extra_specs, kSnapshotInheritShareAccess)});
     return out_.take();
   }
 

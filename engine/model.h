@@ -115,6 +115,8 @@ struct ShareRow {
   // scheduled_to_be_deleted_at (µs; 0 outside the bin) has passed.
   bool is_soft_deleted = false;
   std::int64_t scheduled_to_be_deleted_at = 0;
+  std::string mount_point_name;  // 2.84; empty when the back end chose the name
+  bool snapshot_inherit_share_access_support = false;  // 2.99, from the type at creation
   friend bool operator==(const ShareRow&, const ShareRow&) = default;
 };
 

@@ -104,7 +104,8 @@ std::optional<std::string> check_extra_specs(const events::Metadata& specs) {
     return fmt::format("Invalid extra_spec: Value of required extra_spec {} is not valid.",
                        kDriverHandlesShareServers);
   }
-  for (auto key : boolean_optional_specs()) {
+  for (auto key : {kSnapshotSupport, kCreateFromSnapshot, kRevertToSnapshot, kMountSnapshot,
+                   kMountPointNameSupport, kSnapshotInheritShareAccess}) {
     auto it = specs.find(std::string(key));
     if (it != specs.end() && !boolean_extra_spec(it->second)) {
       return fmt::format("Invalid extra_spec: Invalid boolean extra spec {} : {}.", key,
@@ -115,6 +116,11 @@ std::optional<std::string> check_extra_specs(const events::Metadata& specs) {
       it != specs.end() && !kReplicationTypes.contains(it->second)) {
     return fmt::format("Invalid extra_spec: Value of optional extra_spec {} is not valid.",
                        kReplicationType);
+  }
+  if (auto it = specs.find(std::string(kEncryptionSupport));
+      it != specs.end() && it->second != "share" && it->second != "share_server") {
+    return fmt::format("Invalid extra_spec: Value of optional extra_spec {} is not valid.",
+                       kEncryptionSupport);
   }
   // A list of names with none empty (share_types.is_valid_csv).
   if (auto it = specs.find(std::string(kAvailabilityZones)); it != specs.end()) {

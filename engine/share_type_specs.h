@@ -28,6 +28,15 @@ inline constexpr std::string_view kMountSnapshot = "mount_snapshot_support";
 const std::vector<std::string_view>& boolean_optional_specs();
 // Comma-separated availability zone names a share of the type may be created in (2.48).
 inline constexpr std::string_view kAvailabilityZones = "availability_zones";
+// Whether a share of the type may be given a mount point name (2.84), and what is put in front
+// of it ("{project_id}_" when the type does not say).
+inline constexpr std::string_view kMountPointNameSupport = "mount_point_name_support";
+inline constexpr std::string_view kMountPointPrefix = "provisioning:mount_point_prefix";
+// Whether snapshots of the type's shares take the share's access rules (2.99).
+inline constexpr std::string_view kSnapshotInheritShareAccess =
+    "snapshot_inherit_share_access_support";
+// Where a share of the type is encrypted: "share" or "share_server" (2.90).
+inline constexpr std::string_view kEncryptionSupport = "encryption_support";
 // The smallest and largest share, in GiB, a share of the type may be created with (2.61).
 inline constexpr std::string_view kMinShareSize = "provisioning:min_share_size";
 inline constexpr std::string_view kMaxShareSize = "provisioning:max_share_size";

@@ -29,6 +29,9 @@ class State {
   // at most `limit`.
   virtual std::vector<std::string> expired_shares(std::int64_t now_micros,
                                                   std::size_t limit) const = 0;
+  // The share whose exports on `backend` are made under the mount point `name` (2.84).
+  virtual std::optional<std::string> share_by_mount_point(std::string_view backend,
+                                                          std::string_view name) const = 0;
   virtual std::optional<InstanceRow> instance(std::string_view id) const = 0;
   // An instance of a deleted share whose back end has not yet been told to drop its rules.
   virtual std::optional<InstanceRow> retired_instance(std::string_view id) const = 0;

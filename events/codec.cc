@@ -90,6 +90,8 @@ void write(s::ShareCreated::Builder b, const ShareCreated& e) {
     instances[i].setStatus(text(in.status));
     write_texts(instances[i].initExportLocations(in.export_locations.size()), in.export_locations);
   }
+  b.setMountPointName(text(e.mount_point_name));
+  b.setSnapshotInheritShareAccessSupport(e.snapshot_inherit_share_access_support);
 }
 
 void write(s::ShareStatusChanged::Builder b, const ShareStatusChanged& e) {
@@ -384,7 +386,9 @@ ShareCreated read(s::ShareCreated::Reader r) {
                  str(r.getStatus()),
                  str(r.getAvailabilityZone()),
                  read_kvs(r.getMetadata()),
-                 {}};
+                 {},
+                 str(r.getMountPointName()),
+                 r.getSnapshotInheritShareAccessSupport()};
   for (auto in : r.getInstances()) {
     e.instances.push_back({str(in.getInstanceId()), str(in.getHost()), str(in.getStatus()),
                            read_texts(in.getExportLocations())});

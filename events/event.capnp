@@ -117,6 +117,11 @@ struct ShareCreated {
   availabilityZone @8 :Text;
   metadata @9 :List(KeyValue);
   instances @10 :List(ShareInstance);
+  # The name its exports are made under (2.84, with the type's prefix); empty when the back end
+  # chose it.
+  mountPointName @11 :Text;
+  # From the type's snapshot_inherit_share_access_support at creation (2.99).
+  snapshotInheritShareAccessSupport @12 :Bool;
 }
 
 struct InstanceStatus {

@@ -82,6 +82,8 @@ struct ShareCreated {
   std::string availability_zone;
   Metadata metadata;
   std::vector<ShareInstance> instances;
+  std::string mount_point_name;  // with the type's prefix; empty when the back end chose it
+  bool snapshot_inherit_share_access_support = false;
   friend bool operator==(const ShareCreated&, const ShareCreated&) = default;
 };
 

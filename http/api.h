@@ -30,7 +30,7 @@ using Verb = boost::beast::http::verb;
 
 // The microversions served. Claimed only where every behaviour up to the maximum holds.
 inline constexpr engine::ApiVersion kMinVersion{2, 0};
-inline constexpr engine::ApiVersion kMaxVersion{2, 88};
+inline constexpr engine::ApiVersion kMaxVersion{2, 99};
 
 std::string to_string(engine::ApiVersion v);
 

@@ -61,8 +61,11 @@ const std::set<std::string, std::less<>> kTenantVisibleSpecs = {
     "driver_handles_share_servers",  "snapshot_support",
     "create_share_from_snapshot_support", "revert_to_snapshot_support",
     "replication_type",              "mount_snapshot_support",
-    "availability_zones",            "provisioning:max_share_size",
-    "provisioning:min_share_size",   "provisioning:max_share_extend_size"};
+    "mount_point_name_support",      "snapshot_inherit_share_access_support",
+    "availability_zones",            "encryption_support",
+    "provisioning:max_share_size",   "provisioning:min_share_size",
+    "provisioning:max_share_extend_size", "provisioning:mount_point_prefix",
+    "default_qos_type"};
 
 
 constexpr std::string_view kUnrecognisedBoolean =
@@ -216,6 +219,10 @@ json::object type_view(const ApiRequest& req, const ShareTypeRow& t) {
     for (auto key : engine::boolean_optional_specs()) {
       if (!specs.contains(key)) specs[key] = false;
     }
+  }
+  // Inferred for non-admins from 2.99 only (Manila defers it from the ones above).
+  if (!admin && at_least(req, 99) && !specs.contains(engine::kSnapshotInheritShareAccess)) {
+    specs[engine::kSnapshotInheritShareAccess] = false;
   }
   json::object o{{"id", t.id},
                  {"name", t.name},
@@ -458,6 +465,8 @@ json::object export_location_view(const ApiRequest& req, const engine::InstanceR
   const auto& path = in.export_locations[index];
   json::object o{{"id", export_location_id(in, path)}, {"path", path}};
   if (at_least(req, 14)) o["preferred"] = index == 0;
+  // Export location metadata (2.87) holds no key but "preferred", which is shown on its own.
+  if (at_least(req, 87)) o["metadata"] = json::object{};
   if (req.context.is_admin) {
     o["share_instance_id"] = in.id;
     o["is_admin_only"] = false;
@@ -574,6 +583,11 @@ class ShareViews {
     }
     // Agate has no share backups to restore a share from.
     if (at_least(req_, 80)) o["source_backup_id"] = nullptr;
+    // Encryption needs share servers, which Agate does not manage (2.90).
+    if (at_least(req_, 90)) o["encryption_key_ref"] = nullptr;
+    if (at_least(req_, 99)) {
+      o["snapshot_inherit_share_access_support"] = share.snapshot_inherit_share_access_support;
+    }
     if (at_least(req_, 69)) {
       o["is_soft_deleted"] = share.is_soft_deleted;
       o["scheduled_to_be_deleted_at"] = time_value(share.scheduled_to_be_deleted_at);
@@ -700,6 +714,17 @@ void create_share(Services& s, const ApiRequest& req, Respond respond) {
   } else if (hints && hints->is_object() && at_least(req, 65)) {
     read_scheduler_hints(hints->as_object(), at_least(req, 67), c, r);
   }
+  // Below 2.84 and 2.90 Manila leaves these in the body unread.
+  if (at_least(req, 84)) {
+    c.mount_point_name = r.string("mount_point_name");
+  } else {
+    r.ignore("mount_point_name");
+  }
+  if (at_least(req, 90)) {
+    c.encryption_key_ref = r.string("encryption_key_ref");
+  } else {
+    r.ignore("encryption_key_ref");
+  }
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
 
   submit(s, req, std::move(c), respond_with_share(s, req), std::move(respond));
@@ -724,6 +749,7 @@ struct ShareQuery {
   bool match_none = false;  // a filter no Agate share can satisfy (snapshot_id=…, …)
   std::optional<std::string> name_like, description, description_like, host;
   std::optional<std::string> export_location_id, export_location_path;
+  std::optional<std::string> availability_zone, mount_point_name;
   std::optional<events::Metadata> metadata, extra_specs;
   std::string sort_key = "created_at";
   bool ascending = false;
@@ -809,6 +835,14 @@ boost::system::result<ShareQuery, std::string> share_query(const ApiRequest& req
                    "share_group_snapshot_id"}) {
     if (auto v = req.query_value(key); v && !v->empty()) q.match_none = true;
   }
+  // No Agate share has an encryption key (2.90); Manila drops the filter for non-admins.
+  if (auto v = req.query_value("encryption_key_ref");
+      v && !v->empty() && at_least(req, 90) && req.context.is_admin) {
+    q.match_none = true;
+  }
+  // An unknown zone matches no share (2.97; below, Manila drops the filter).
+  if (at_least(req, 97)) q.availability_zone = req.query_value("availability_zone");
+  q.mount_point_name = req.query_value("mount_point_name");
   // Lists hold the shares in the recycle bin only when asked for them (2.69), and never mix
   // them with the others; below 2.69 Manila drops the parameter.
   if (at_least(req, 69)) {
@@ -846,6 +880,8 @@ bool contains_folded(std::string_view haystack, std::string_view needle) {
 // The filters the store does not apply.
 bool matches(const ShareQuery& q, ShareViews& views, const ShareRow& share, bool admin) {
   if (q.name_like && !contains_folded(share.name, *q.name_like)) return false;
+  if (q.availability_zone && share.availability_zone != *q.availability_zone) return false;
+  if (q.mount_point_name && share.mount_point_name != *q.mount_point_name) return false;
   if (q.description && share.description != *q.description) return false;
   if (q.description_like && !contains_folded(share.description, *q.description_like)) return false;
   if (q.metadata) {

@@ -208,7 +208,8 @@ void write_share(RowWriter& w, const engine::ShareRow& r) {
       .u64(r.size_gib).id(r.share_type_id).boolean(r.is_public).str(r.status)
       .str(r.availability_zone).kvs(r.metadata).ids(r.instance_ids).i64(r.created_at)
       .i64(r.updated_at).u64(r.desired_version).boolean(r.is_soft_deleted)
-      .i64(r.scheduled_to_be_deleted_at);
+      .i64(r.scheduled_to_be_deleted_at).str(r.mount_point_name)
+      .boolean(r.snapshot_inherit_share_access_support);
 }
 
 engine::ShareRow read_share(RowReader& r) {
@@ -231,6 +232,8 @@ engine::ShareRow read_share(RowReader& r) {
   row.desired_version = r.u64();
   row.is_soft_deleted = r.boolean();
   row.scheduled_to_be_deleted_at = r.i64();
+  row.mount_point_name = r.str();
+  row.snapshot_inherit_share_access_support = r.boolean();
   return row;
 }
 

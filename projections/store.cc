@@ -139,8 +139,8 @@ enum class Lookup : char {
   locks_of = 'k',        // + id_component(resource id) + lock id -> ""
   locks_of_share = 'K',  // + id_component(share id) + lock id -> "": the share's, its rules',
                          //   its mappings'
+  mount_point = 'u',     // + key(back end, mount point name) -> share id (text)
 };
-
 
 std::string owned_key(std::string_view owner, char tag, std::string_view rest) {
   std::string k = id_component(owner);
@@ -201,6 +201,10 @@ std::string shares_by_type_key(std::string_view type_id, std::string_view share_
 std::string project_key(Lookup tag, std::string_view project_id,
                         std::optional<std::string_view> id = {}) {
   return lookup_key(tag, key_prefix(project_id), id);
+}
+
+std::string mount_point_key(std::string_view backend, std::string_view name) {
+  return lookup_key(Lookup::mount_point, key(backend, name));
 }
 
 std::string group_name_key(std::string_view project_id, std::string_view name) {
@@ -459,8 +463,13 @@ class Applier {
     share.status = b.status;
     share.availability_zone = b.availability_zone;
     share.metadata = b.metadata;
+    share.mount_point_name = b.mount_point_name;
+    share.snapshot_inherit_share_access_support = b.snapshot_inherit_share_access_support;
     share.created_at = e_.time_micros;
     for (const auto& in : b.instances) {
+      if (!b.mount_point_name.empty() && !in.host.empty()) {
+        r_.put(d_.lookups, mount_point_key(in.host, b.mount_point_name), share.id);
+      }
       share.instance_ids.push_back(in.instance_id);
       InstanceRow row;
       row.id = in.instance_id;
@@ -505,6 +514,9 @@ class Applier {
       // The back end must drop what it exports for the instance: it stays, retired, in the
       // outbox until a driver outcome says that is done.
       auto in = r_.instance(share.id, id);
+      if (in && !share.mount_point_name.empty()) {
+        r_.del(d_.lookups, mount_point_key(in->host, share.mount_point_name));
+      }
       if (in && !in->host.empty()) {
         r_.put(d_.lookups, lookup_id(Lookup::retired, id), encode(*in));
         mark_dirty(share, id);
@@ -1137,6 +1149,10 @@ class TxnState final : public engine::State {
       return out.size() < limit;
     });
     return out;
+  }
+  std::optional<std::string> share_by_mount_point(std::string_view backend,
+                                                  std::string_view name) const override {
+    return r_.get_text(d_.lookups, mount_point_key(backend, name));
   }
   std::optional<InstanceRow> instance(std::string_view id) const override {
     auto share_id = r_.get_text(d_.lookups, lookup_id(Lookup::instance, id));

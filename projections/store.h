@@ -196,7 +196,9 @@ class Store {
   // the digest.
   // 2: shares hold their recycle-bin state, and lookups the recycle bin by time ('d').
   // 3: lookups hold the resource locks ('L') and the locks of each resource ('k', 'K');
-  //    effective rules hold entered_version (level changes in place, 2.88).
+  //    effective rules hold entered_version (level changes in place, 2.88); shares hold their
+  //    mount point name and snapshot_inherit_share_access_support, and lookups the mount point
+  //    names in use by back end ('u').
   static constexpr std::uint32_t kLayoutVersion = 3;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.

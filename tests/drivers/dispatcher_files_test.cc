@@ -215,7 +215,7 @@ TEST(DispatcherWithFiles, SambaUsersMatchTheEffectiveRulesAfterRandomChanges) {
   const auto alice = EngineHarness::member("project-a");
   std::vector<std::string> shares, rules;
   for (int i = 0; i < 4; ++i) {
-    engine::CreateShare c{"s" + std::to_string(i), "", "CIFS", 1, "default", false, "", {}, {}, {}, ""};
+    engine::CreateShare c{"s" + std::to_string(i), "", "CIFS", 1, "default", false, "", {}, {}, {}, "", {}, {}};
     shares.push_back(std::get<events::ShareCreated>(h.ok(alice, c).at(0).body).share_id);
   }
   const auto group = h.create_group(alice, "staff", "user");

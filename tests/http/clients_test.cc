@@ -308,6 +308,19 @@ TEST_F(ClientsTest, OpenstackCliWorksWithNoVersionOption) {
                                   "-f", "json"});
   ASSERT_RAN(anonymous);
   EXPECT_EQ(json_of(anonymous).at("project_id"), "notused");
+
+  // A type no share uses is deleted, by name, with either client; then neither lists it.
+  ASSERT_RAN(openstack(admin, {"share", "type", "create", "scratch", "false"}));
+  ASSERT_RAN(openstack(admin, {"share", "type", "delete", "scratch"}));
+  ASSERT_RAN(manila(admin, {"type-create", "scratch2", "false"}));
+  ASSERT_RAN(manila(admin, {"type-delete", "scratch2"}));
+  auto kept = openstack(admin, {"share", "type", "list", "--all", "-f", "json"});
+  ASSERT_RAN(kept);
+  ASSERT_EQ(json_of(kept).as_array().size(), 1u) << kept.output;
+  EXPECT_EQ(json_of(kept).at(0).at("Name"), "default");
+  auto type_list = manila(admin, {"type-list"});
+  ASSERT_RAN(type_list);
+  EXPECT_EQ(type_list.output.find("scratch"), std::string::npos) << type_list.output;
 }
 
 }  // namespace

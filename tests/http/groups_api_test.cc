@@ -196,7 +196,7 @@ TEST_F(GroupsApiTest, VersionHeaderIsNegotiatedAsManilaDoes) {
   auto high = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "2.999");
   EXPECT_EQ(high.status, 406u);
   EXPECT_EQ(high.message(),
-            "Version 2.999 is not supported by the API. Minimum is 2.0 and maximum is 2.88.");
+            "Version 2.999 is not supported by the API. Minimum is 2.0 and maximum is 2.99.");
   EXPECT_TRUE(high.body.as_object().contains("computeFault"));
   auto none = api_.get("/v2/project-a/access-groups", ApiHarness::kAlice, "");
   EXPECT_EQ(none.status, 200u);
@@ -211,7 +211,7 @@ TEST_F(GroupsApiTest, VersionDiscoveryNeedsNoToken) {
   ASSERT_EQ(v2.status, 200u);
   const auto& current = v2.body.at("versions").at(0);
   EXPECT_EQ(current.at("status"), "CURRENT");
-  EXPECT_EQ(current.at("version"), "2.88");
+  EXPECT_EQ(current.at("version"), "2.99");
   EXPECT_EQ(current.at("min_version"), "2.0");
 }
 

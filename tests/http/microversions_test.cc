@@ -294,6 +294,158 @@ TEST_F(MicroversionsTest, SharesNameNoSourceBackupFrom2_80) {
                   .is_null());
 }
 
+// ---- 2.84: mount_point_name ------------------------------------------------------------------
+
+TEST_F(MicroversionsTest, AMountPointNameNamesTheExportsWhereTheTypeAllowsItFrom2_84) {
+  const auto plain = type_id("default");
+  type_id("named", R"("mount_point_name_support": "True")");
+  type_id("prefixed",
+          R"("mount_point_name_support": "<is> True", "provisioning:mount_point_prefix": "")");
+  // Below 2.84 the member is ignored.
+  EXPECT_EQ(create_share(R"("mount_point_name": "web")", "2.83").status, 200u);
+  // A type that does not allow it.
+  auto refused = create_share(R"("mount_point_name": "web")", "2.84");
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.message(),
+            "Invalid input received: Setting a mount point name is not supported by the share "
+            "type used: " + plain + ".");
+  // With the default prefix, the project's id.
+  auto named = create_share(R"("mount_point_name": "web", "share_type": "named")", "2.84");
+  ASSERT_EQ(named.status, 200u) << named.raw.body();
+  EXPECT_FALSE(has(named.body.at("share"), "mount_point_name"));
+  const auto id = text(named.body.at("share").at("id"));
+  auto exports = api_.get("/v2/shares/" + id + "/export_locations", ApiHarness::kAlice, "2.84");
+  EXPECT_EQ(exports.body.at("export_locations").at(0).at("path"), "nfs1:/shares/project-a_web");
+  // The same name on the same back end is refused; the list filter finds the share.
+  auto again = create_share(R"("mount_point_name": "web", "share_type": "named")", "2.84");
+  EXPECT_EQ(again.status, 409u);
+  EXPECT_EQ(again.message(), "Mount point name project-a_web is already in use on back end nfs1.");
+  auto found = api_.get("/v2/shares?mount_point_name=project-a_web", ApiHarness::kAlice, "2.84");
+  ASSERT_EQ(found.body.at("shares").as_array().size(), 1u) << found.raw.body();
+  EXPECT_EQ(found.body.at("shares").at(0).at("id"), id.c_str());
+  // Names outside [A-Za-z0-9_-] or longer than 255, after the prefix, are refused.
+  auto bad = create_share(R"("mount_point_name": "a/b", "share_type": "prefixed")", "2.84");
+  EXPECT_EQ(bad.status, 400u);
+  EXPECT_EQ(bad.message(), "Invalid mount_point_name: a/b");
+  auto lng = create_share(R"("mount_point_name": ")" + std::string(256, 'x') +
+                              R"(", "share_type": "prefixed")",
+                          "2.84");
+  EXPECT_EQ(lng.message(), "Invalid mount_point_name: " + std::string(256, 'x'));
+  auto field = create_share(R"("mount_point_name": "{colour}", "share_type": "prefixed")", "2.84");
+  EXPECT_EQ(field.status, 400u);
+  EXPECT_EQ(field.message(), "Invalid mount_point_name: {colour}");
+  auto user = create_share(R"("mount_point_name": "{user_id}-x", "share_type": "prefixed")",
+                           "2.84");
+  ASSERT_EQ(user.status, 200u) << user.raw.body();
+  // Deleting the share frees the name.
+  ASSERT_EQ(api_.call(boost::beast::http::verb::delete_, "/v2/shares/" + id, "", ApiHarness::kAlice, "2.84").status, 202u);
+  EXPECT_EQ(create_share(R"("mount_point_name": "web", "share_type": "named")", "2.84").status,
+            200u);
+  // A boolean spec that is not one is refused when the type is made.
+  auto wrong = create_type("wrong", R"("mount_point_name_support": "maybe")");
+  EXPECT_EQ(wrong.status, 400u);
+  EXPECT_EQ(api_.engine().rebuild_digest(), api_.engine().digest());
+}
+
+// ---- 2.87: export location metadata ---------------------------------------------------------
+
+TEST_F(MicroversionsTest, ExportLocationsHaveMetadataFrom2_87) {
+  type_id("default");
+  const auto id = share_id();
+  const std::string path = "/v2/shares/" + id + "/export_locations";
+  EXPECT_FALSE(has(api_.get(path, ApiHarness::kAlice, "2.86").body.at("export_locations").at(0),
+                   "metadata"));
+  auto listed = api_.get(path, ApiHarness::kAlice, "2.87").body.at("export_locations").at(0);
+  EXPECT_TRUE(listed.at("metadata").as_object().empty());
+  EXPECT_EQ(listed.at("preferred"), true);
+  auto shown = api_.get(path + "/" + text(listed.at("id")), ApiHarness::kAlice, "2.87");
+  EXPECT_TRUE(shown.body.at("export_location").at("metadata").as_object().empty());
+}
+
+// ---- 2.90: encryption_key_ref ---------------------------------------------------------------
+
+TEST_F(MicroversionsTest, AnEncryptionKeyIsRefusedForTypesWithoutShareServersFrom2_90) {
+  type_id("default");
+  type_id("encrypted", R"("encryption_support": "share")");
+  const std::string key = R"("encryption_key_ref": "6a1c3f7e-0d5b-4c8e-9f3a-2b7d1e4c5a60")";
+  EXPECT_EQ(create_share(key, "2.89").status, 200u);  // ignored below 2.90
+  auto missing = create_share(key, "2.90");
+  EXPECT_EQ(missing.status, 400u);
+  EXPECT_EQ(missing.message(),
+            "Share type default extra-specs 'encryption_support' is missing valid value e.g. "
+            "share, share_server.");
+  auto dhss = create_share(key + R"(, "share_type": "encrypted")", "2.90");
+  EXPECT_EQ(dhss.status, 400u);
+  EXPECT_EQ(dhss.message(), "Share type encrypted must set dhss=True for share encryption.");
+  auto bad_spec = create_type("bad", R"("encryption_support": "disk")");
+  EXPECT_EQ(bad_spec.status, 400u);
+  EXPECT_EQ(bad_spec.message(),
+            "Invalid extra_spec: Value of optional extra_spec encryption_support is not valid.");
+  // The view's field, and the filter that no share matches.
+  const auto id = share_id();
+  EXPECT_FALSE(has(api_.get("/v2/shares/" + id, ApiHarness::kAlice, "2.89").body.at("share"),
+                   "encryption_key_ref"));
+  EXPECT_TRUE(
+      api_.get("/v2/shares/" + id, ApiHarness::kAlice, "2.90").body.at("share").at(
+          "encryption_key_ref").is_null());
+  EXPECT_TRUE(api_.get("/v2/shares?all_tenants=1&encryption_key_ref=k", ApiHarness::kAdmin, "2.90")
+                  .body.at("shares").as_array().empty());
+  EXPECT_EQ(api_.get("/v2/shares?encryption_key_ref=k", ApiHarness::kAlice, "2.90")
+                .body.at("shares").as_array().size(), 2u);
+}
+
+// ---- 2.97: the availability_zone filter -----------------------------------------------------
+
+TEST_F(MicroversionsTest, ListsFilterByAvailabilityZoneFrom2_97) {
+  type_id("default");
+  const auto a = share_id(R"("availability_zone": "az1")");
+  share_id(R"("availability_zone": "az2")");
+  for (const char* list : {"/v2/shares", "/v2/shares/detail"}) {
+    const std::string base = std::string(list) + "?availability_zone=";
+    EXPECT_EQ(api_.get(base + "az1", ApiHarness::kAlice, "2.96").body.at("shares").as_array().size(),
+              2u);
+    auto one = api_.get(base + "az1", ApiHarness::kAlice, "2.97").body.at("shares");
+    ASSERT_EQ(one.as_array().size(), 1u) << one;
+    EXPECT_EQ(one.at(0).at("id"), a.c_str());
+    EXPECT_TRUE(
+        api_.get(base + "nowhere", ApiHarness::kAlice, "2.97").body.at("shares").as_array().empty());
+  }
+}
+
+// ---- 2.99: snapshot_inherit_share_access_support --------------------------------------------
+
+TEST_F(MicroversionsTest, SharesSayWhetherSnapshotsInheritTheirAccessFrom2_99) {
+  const auto plain = type_id("default");
+  const auto inherit = type_id("inherit", R"("snapshot_inherit_share_access_support": "True")");
+  const auto a = share_id();
+  const auto b = share_id(R"("share_type": "inherit")");
+  EXPECT_FALSE(has(api_.get("/v2/shares/" + a, ApiHarness::kAlice, "2.98").body.at("share"),
+                   "snapshot_inherit_share_access_support"));
+  EXPECT_EQ(api_.get("/v2/shares/" + a, ApiHarness::kAlice, "2.99")
+                .body.at("share").at("snapshot_inherit_share_access_support"),
+            false);
+  EXPECT_EQ(api_.get("/v2/shares/" + b, ApiHarness::kAlice, "2.99")
+                .body.at("share").at("snapshot_inherit_share_access_support"),
+            true);
+  // Types: inferred false for non-admins from 2.99; the stored value otherwise.
+  auto specs = [&](const std::string& id, const std::string& token, const char* v) {
+    return api_.get("/v2/types/" + id, token, v).body.at("share_type").at("extra_specs");
+  };
+  EXPECT_FALSE(has(specs(plain, ApiHarness::kAlice, "2.98"),
+                   "snapshot_inherit_share_access_support"));
+  EXPECT_EQ(specs(plain, ApiHarness::kAlice, "2.99").at("snapshot_inherit_share_access_support"),
+            false);
+  EXPECT_FALSE(has(specs(plain, ApiHarness::kAdmin, "2.99"),
+                   "snapshot_inherit_share_access_support"));
+  EXPECT_EQ(specs(inherit, ApiHarness::kAlice, "2.98").at("snapshot_inherit_share_access_support"),
+            "True");
+  auto wrong = create_type("wrong", R"("snapshot_inherit_share_access_support": "maybe")");
+  EXPECT_EQ(wrong.status, 400u);
+  EXPECT_EQ(wrong.message(),
+            "Invalid extra_spec: Invalid boolean extra spec snapshot_inherit_share_access_support "
+            ": maybe.");
+}
+
 // ---- 2.65 / 2.67: scheduler hints -----------------------------------------------------------
 
 TEST_F(MicroversionsTest, SchedulerHintsPlaceTheShareWithOrAwayFromOthersFrom2_65) {
@@ -375,16 +527,17 @@ TEST_F(MicroversionsTest, OnlyHostPlacesAnAdministratorsShareFrom2_67) {
 // ---- version documents ----------------------------------------------------------------------
 
 TEST_F(MicroversionsTest, TheRootAdvertisesTheMaximumWhateverVersionIsAsked) {
-  for (const std::string v : {"", "2.88", "2.999", "garbage"}) {
+  for (const std::string v : {"", "2.99", "2.100", "garbage"}) {
     auto r = api_.call(boost::beast::http::verb::get, "/", "", ApiHarness::kAlice, v);
     EXPECT_EQ(r.status, 300u) << v;
-    EXPECT_EQ(r.body.at("versions").at(0).at("version"), "2.88") << v;
+    EXPECT_EQ(r.body.at("versions").at(0).at("version"), "2.99") << v;
     EXPECT_EQ(r.body.at("versions").at(0).at("min_version"), "2.0") << v;
   }
-  auto high = api_.get("/v2/", ApiHarness::kAlice, "2.89");
+  EXPECT_EQ(api_.get("/v2/", ApiHarness::kAlice, "2.99").status, 200u);
+  auto high = api_.get("/v2/", ApiHarness::kAlice, "2.100");
   EXPECT_EQ(high.status, 406u);
   EXPECT_EQ(high.message(),
-            "Version 2.89 is not supported by the API. Minimum is 2.0 and maximum is 2.88.");
+            "Version 2.100 is not supported by the API. Minimum is 2.0 and maximum is 2.99.");
 }
 
 }  // namespace

@@ -278,7 +278,7 @@ TEST_F(EngineTest, ShareTypesFollowManilasExtraSpecRules) {
   // A type whose driver handles share servers needs a share network, which Agate has not.
   h_.ok(EngineHarness::admin(),
         engine::CreateShareType{"dhss", "", true, {{"driver_handles_share_servers", "True"}}});
-  engine::CreateShare c{"s", "", "NFS", 1, "dhss", false, "", {}, {}, {}, ""};
+  engine::CreateShare c{"s", "", "NFS", 1, "dhss", false, "", {}, {}, {}, "", {}, {}};
   EXPECT_EQ(h_.refused(alice_, c).message,
             "Share network must be set when the driver_handles_share_servers is true.");
   // A private type is not found but by an administrator.

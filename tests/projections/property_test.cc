@@ -132,7 +132,10 @@ class RandomWorkload {
         return engine::CreateShareType{chance(50) ? "default" : "t" + std::to_string(rng_() % 4),
                                        "", true,
                                        {{"share_backend_name", chance(80) ? "nfs1" : "gone"},
-                                        {"driver_handles_share_servers", chance(90) ? "False" : "maybe"}}};
+                                        {"driver_handles_share_servers", chance(90) ? "False" : "maybe"},
+                                        {"mount_point_name_support", chance(50) ? "True" : "False"},
+                                        {"snapshot_inherit_share_access_support",
+                                         chance(50) ? "True" : "False"}}};
       case 1:
         if (chance(50)) {
           return engine::UpdateShareType{
@@ -150,6 +153,8 @@ class RandomWorkload {
         c.share_proto = chance(90) ? "nfs" : "smb";
         c.size_gib = chance(95) ? 1 : 0;
         c.share_type = chance(70) ? "" : id_from(types_);
+        // Names taken and freed again as shares come and go (their index is a projection).
+        if (chance(30)) c.mount_point_name = "m" + std::to_string(rng_() % 6);
         return c;
       }
       case 4:

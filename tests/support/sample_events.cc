@@ -42,7 +42,9 @@ std::vector<Event> sample_events() {
                                     "nova",
                                     {{"team", "web"}},
                                     {{"inst-1", "nfs1", "available", {"10.0.0.1:/exports/share-1"}},
-                                     {"inst-2", "", "error", {}}}}));
+                                     {"inst-2", "", "error", {}}},
+                                    "project-a_web",
+                                    true}));
   v.push_back(envelope(ShareStatusChanged{"share-1", "error", {{"inst-1", "error"}}}));
   v.push_back(envelope(ShareDeleted{"share-1"}));
   v.push_back(envelope(AccessGroupCreated{"ag-1", "AG1", "First Access Group", AccessType::user}));

@@ -179,7 +179,7 @@ TEST(AgateArguments, NoCommandPrintsTheHelpAndFails) {
 TEST(AgateArguments, MalformedApiVersionIsRefusedBeforeAnyRequest) {
   auto r = run_cli({"--api-version", "2.045", "--token", "a:b", "list"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err, "ERROR: --api-version 2.045: expected 2.N, such as 2.88\n");
+  EXPECT_EQ(r.err, "ERROR: --api-version 2.045: expected 2.N, such as 2.99\n");
   EXPECT_EQ(run_cli({"--api-version", "latest", "--token", "a:b", "list"}).status, 2);
 }
 

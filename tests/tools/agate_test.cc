@@ -743,9 +743,9 @@ TEST_F(AgateTest, OlderMicroversionsUseTheActionsOfTheirTime) {
   const std::string rule(rules.at("access_list").at(0).at("id").as_string());
   EXPECT_EQ(ok({"--api-version", "2.6", "access-deny", "Share 1", rule}), "");
   // Versions agated does not serve are its 406.
-  EXPECT_TRUE(server_error(alice({"--api-version", "2.99", "list"}), 406,
-                           "Version 2.99 is not supported by the API. Minimum is 2.0 and maximum "
-                           "is 2.88."));
+  EXPECT_TRUE(server_error(alice({"--api-version", "2.100", "list"}), 406,
+                           "Version 2.100 is not supported by the API. Minimum is 2.0 and maximum "
+                           "is 2.99."));
 }
 
 TEST_F(AgateTest, LockCommandsCreateListShowUpdateAndDelete) {

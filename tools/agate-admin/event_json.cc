@@ -74,7 +74,9 @@ json::object body(const ShareCreated& b) {
           {"status", b.status},
           {"availability_zone", b.availability_zone},
           {"metadata", metadata(b.metadata)},
-          {"instances", std::move(instances)}};
+          {"instances", std::move(instances)},
+          {"mount_point_name", b.mount_point_name},
+          {"snapshot_inherit_share_access_support", b.snapshot_inherit_share_access_support}};
 }
 json::object body(const ShareStatusChanged& b) {
   json::array instances;

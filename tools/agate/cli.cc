@@ -22,8 +22,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr const char* kDefaultUrl = "http://127.0.0.1:8786";
-constexpr const char* kMaxApiVersion = "2.88";
-constexpr int kMaxMinor = 80;
+constexpr const char* kMaxApiVersion = "2.99";
+constexpr int kMaxMinor = 99;
 
 constexpr const char* kMainFooter = R"~(
 Every command takes --help. Global options may come before or after the command.
@@ -42,7 +42,7 @@ OUTPUT
 ENVIRONMENT
   AGATE_URL          the server, as --url (default http://127.0.0.1:8786)
   AGATE_TOKEN        the token, as --token; OS_TOKEN is read when AGATE_TOKEN is not set
-  AGATE_API_VERSION  the microversion, as --api-version (default 2.88)
+  AGATE_API_VERSION  the microversion, as --api-version (default 2.99)
   AGATE_TIMEOUT      seconds to wait for each answer, as --timeout (default 30)
 
 EXIT STATUS
@@ -275,7 +275,7 @@ Cli::Cli(std::ostream& out, std::ostream& err)
                   "OS_TOKEN is read when neither this nor AGATE_TOKEN is given")
       ->envname("AGATE_TOKEN");
   app_.add_option("--api-version", globals_.api_version,
-                  "the Manila microversion to ask for, 2.0 to 2.88")
+                  "the Manila microversion to ask for, 2.0 to 2.99")
       ->envname("AGATE_API_VERSION")
       ->capture_default_str();
   app_.add_option("--timeout", globals_.timeout, "seconds to wait for each answer")
