@@ -30,6 +30,14 @@ Writer::Writer(WriteBackend& backend, std::unique_ptr<IdSource> ids, WriterOptio
 Writer::~Writer() { stop(); }
 
 void Writer::submit(Context context, Command command, std::function<void(Outcome)> done) {
+  submit_positioned(std::move(context), std::move(command),
+                    [done = std::move(done)](Outcome outcome, events::Seq) {
+                      done(std::move(outcome));
+                    });
+}
+
+void Writer::submit_positioned(Context context, Command command,
+                               std::function<void(Outcome, events::Seq)> done) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -38,7 +46,7 @@ void Writer::submit(Context context, Command command, std::function<void(Outcome
       return;
     }
   }
-  done(Rejection{errc::unavailable, "The service is shutting down."});
+  done(Rejection{errc::unavailable, "The service is shutting down."}, events::Seq{0});
 }
 
 Outcome Writer::execute(Context context, Command command) {
@@ -84,7 +92,7 @@ void Writer::run() {
       }
     }
     process(batch);
-    for (auto& item : batch) item.done(std::move(*item.outcome));
+    for (auto& item : batch) item.done(std::move(*item.outcome), item.position);
     // Release the callbacks now: they may hold resources (a connection) until destroyed.
     batch.clear();
   }
@@ -128,7 +136,10 @@ bool Writer::gather(std::deque<Item>& batch, std::vector<Item*>& items,
 
 bool Writer::run_transaction(std::vector<Item*>& items, std::deque<Item>* batch) {
   struct AppendFailed {};
-  for (auto* item : items) item->outcome.reset();
+  for (auto* item : items) {
+    item->outcome.reset();
+    item->position = events::Seq{0};
+  }
   const bool gathering = batch && options_.gather.count() > 0;
   const auto deadline = std::chrono::steady_clock::now() + options_.gather;
   try {
@@ -139,6 +150,7 @@ bool Writer::run_transaction(std::vector<Item*>& items, std::deque<Item>* batch)
           break;
         }
         Item* item = items[i];
+        item->position = txn.head();
         Decision decision = Rejection{};
         try {
           decision = decide(txn.state(), item->context, item->command, {now(), ids_.get()});
@@ -160,6 +172,7 @@ bool Writer::run_transaction(std::vector<Item*>& items, std::deque<Item>* batch)
           item->outcome = unavailable(e.what());
           throw AppendFailed{};
         }
+        if (!decision->empty()) item->position = decision->back().seq;
         item->outcome = Accepted{std::move(*decision)};
       }
     });
@@ -181,8 +194,11 @@ void Writer::fail_accepted(const std::vector<Item*>& items, const Rejection& why
   ++stats_.failed_commits;
   // The commit failed: nothing of the transaction was written, so every command that was to be
   // accepted fails with it; refusals stand.
+  // A refusal's position may count events of the transaction that was not written: none is
+  // told.
   for (auto* item : items) {
     if (!item->outcome || item->outcome->has_value()) item->outcome = why;
+    item->position = events::Seq{0};
   }
 }
 

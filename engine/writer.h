@@ -50,6 +50,9 @@ class WriteBatch {
   virtual ~WriteBatch() = default;
   // The projections as of this transaction, including everything appended so far.
   virtual const State& state() = 0;
+  // The log's last position in this transaction, including everything appended so far
+  // (Seq{0} for an empty log).
+  virtual events::Seq head() = 0;
   // Appends `events` to the log and applies them to the projections; sets each event's seq. On
   // failure (StorageError, or an apply error) the transaction may hold part of the events: the
   // writer then abandons the whole transaction.
@@ -95,6 +98,12 @@ class Writer {
   // Queues a command; `done` is called once, on the writer's thread, with its outcome. `done`
   // must not block for long: it delays the next batch.
   void submit(Context context, Command command, std::function<void(Outcome)> done);
+  // The same, also telling the log position the outcome stands at: that of the command's last
+  // event, or, if it appended none (a refusal, a change to nothing), the position it was
+  // decided at. Seq{0} when the command was not decided at all (shutting down, a failed
+  // commit).
+  void submit_positioned(Context context, Command command,
+                         std::function<void(Outcome, events::Seq)> done);
   // Submits and waits for the outcome.
   Outcome execute(Context context, Command command);
 
@@ -112,8 +121,9 @@ class Writer {
   struct Item {
     Context context;
     Command command;
-    std::function<void(Outcome)> done;
+    std::function<void(Outcome, events::Seq)> done;
     std::optional<Outcome> outcome;
+    events::Seq position{0};
   };
 
   void run();

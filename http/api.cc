@@ -148,7 +148,7 @@ bool matches(const Route& route, const std::vector<std::string>& segments,
 }
 
 void healthz(Services& services, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(services.env);
+  auto txn = begin_read(services, req);
   const auto last = services.log.last(txn);
   const auto outbox = services.store.outbox(txn, 1000).size();
   txn.abort();
@@ -163,6 +163,33 @@ void healthz(Services& services, const ApiRequest& req, Respond respond) {
       {"writer", {{"batches", stats.batches}, {"commands", stats.commands}}},
       {"outbox", outbox}};
   respond(json_response(req, 200, body));
+}
+
+// A log position as X-Agate-Position writes it: decimal digits only, within 64 bits.
+std::optional<std::uint64_t> parse_position(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The position this node has applied: the waiter's (what it has been told), else the log's.
+std::uint64_t applied_position(Services& services) {
+  if (services.positions) return services.positions->applied();
+  auto txn = lmdb::Txn::begin_read(services.env);
+  return services.log.last(txn).value;
+}
+
+Response position_not_reached(Services& services, const ApiRequest& req, std::uint64_t wanted,
+                              std::uint64_t applied) {
+  const auto waited = services.positions ? services.min_position_wait.count() : 0;
+  return error_response(
+      req, 503,
+      fmt::format("This node has applied the log up to position {}; the request asks for "
+                  "position {} or later, which did not arrive within {} ms. Try again, or ask "
+                  "another node.",
+                  applied, wanted, waited));
 }
 
 // The rest of handle_request once the token is known: tenancy of the URL, roles, routing.
@@ -217,7 +244,41 @@ void route_authenticated(Services& services, ApiRequest req, const std::vector<s
         req, 403, fmt::format("Policy doesn't allow {} {} to be performed by a reader.",
                               req.raw.method_string(), req.path)));
   }
-  found->handler(services, req, respond);
+  // X-Agate-Min-Position: answered only once this node has applied that position.
+  std::optional<std::uint64_t> min_position;
+  if (auto header = req.raw.find(kMinPositionHeader); header != req.raw.end()) {
+    min_position = parse_position(header->value());
+    if (!min_position) {
+      return respond(error_response(
+          req, 400,
+          fmt::format("{} must be a log position (a whole number, as X-Agate-Position gives "
+                      "it), not '{}'.",
+                      kMinPositionHeader, header->value())));
+    }
+  }
+  const std::uint64_t applied = applied_position(services);
+  if (!min_position || *min_position <= applied) return found->handler(services, req, respond);
+  if (!services.positions || services.min_position_wait.count() <= 0) {
+    return respond(position_not_reached(services, req, *min_position, applied));
+  }
+  // The request is kept until the wait ends; the handler then runs where the server hands on
+  // work (never on the writer's thread, which ends most waits).
+  auto kept = std::make_shared<ApiRequest>(std::move(req));
+  const auto wanted = *min_position;
+  services.positions->wait(
+      wanted, PositionWaiter::Clock::now() + services.min_position_wait,
+      [&services, kept, found, respond, wanted](bool reached, std::uint64_t now_applied) {
+        run_on(services.defer, [&services, kept, found, respond, wanted, reached, now_applied] {
+          if (!reached) return respond(position_not_reached(services, *kept, wanted, now_applied));
+          try {
+            found->handler(services, *kept, respond);
+          } catch (const std::exception& e) {
+            spdlog::error("{} {} {}: {}", kept->request_id, kept->raw.method_string(),
+                          kept->raw.target(), e.what());
+            respond(error_response(*kept, 500, kServerError));
+          }
+        });
+      });
 }
 
 }  // namespace
@@ -342,15 +403,23 @@ Response rejection_response(const ApiRequest& req, const engine::Rejection& r) {
   return error_response(req, status_of(r.code), r.message);
 }
 
+lmdb::Txn begin_read(Services& services, const ApiRequest& req) {
+  auto txn = lmdb::Txn::begin_read(services.env);
+  if (!req.position->value) req.position->value = services.log.last(txn).value;
+  return txn;
+}
+
 void submit(Services& services, const ApiRequest& req, engine::Command command,
             std::function<Response(const std::vector<events::Event>&)> on_accepted,
             Respond respond) {
   // `req` does not outlive this call: the callback keeps copies of what it needs.
   auto reply_to = std::make_shared<ApiRequest>(req);
-  services.writer.submit(
+  services.writer.submit_positioned(
       req.context, std::move(command),
       [defer = services.defer, reply_to, on_accepted = std::move(on_accepted),
-       respond = std::move(respond)](engine::Outcome outcome) mutable {
+       respond = std::move(respond)](engine::Outcome outcome, events::Seq position) mutable {
+        // The answer stands where the outcome does (handed on with it to `defer`).
+        if (position.value > 0) reply_to->position->value = position.value;
         auto answer = [reply_to, on_accepted = std::move(on_accepted),
                        respond = std::move(respond), outcome = std::move(outcome)] {
           if (!outcome) {
@@ -378,12 +447,24 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
 
   // Every answer leaves through here: common headers, the access log.
   auto versioned = std::make_shared<std::optional<engine::ApiVersion>>();
+  auto position = std::make_shared<AnswerPosition>();
   const bool is_head = raw.method() == Verb::head;
   // Captures only small values: the request itself stays with the caller.
-  auto finish = [request_id, method, target, started, versioned, is_head,
+  auto finish = [&services, request_id, method, target, started, versioned, position, is_head,
                  respond = std::move(respond)](Response res) {
     res.set("x-compute-request-id", request_id);
     res.set("x-openstack-request-id", request_id);
+    // An answer that read nothing and wrote nothing (an error before either) stands where the
+    // log is now.
+    if (!position->value) {
+      try {
+        auto txn = lmdb::Txn::begin_read(services.env);
+        position->value = services.log.last(txn).value;
+      } catch (const std::exception& e) {
+        spdlog::warn("{}: reading the log position for the answer: {}", request_id, e.what());
+      }
+    }
+    if (position->value) res.set(kPositionHeader, std::to_string(*position->value));
     if (versioned->has_value()) {
       res.set(kVersionHeader, to_string(**versioned));
       res.set(bhttp::field::vary, kVersionHeader);
@@ -410,7 +491,7 @@ void handle_request(Services& services, const Request& raw, Respond respond) {
     for (auto s : url->segments()) segments.push_back(s);
     if (!segments.empty() && segments.back().empty()) segments.pop_back();  // trailing slash
 
-    ApiRequest req{raw, url->path(), {}, {}, {}, request_id, false};
+    ApiRequest req{raw, url->path(), {}, {}, {}, request_id, false, position};
     for (auto p : url->params()) req.query.emplace(p.key, p.has_value ? p.value : "");
     req.context.request_id = request_id;
 

@@ -6,6 +6,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "events/event_log.h"
 #include "events/lmdb.h"
 #include "http/auth.h"
+#include "http/position_waiter.h"
 #include "http/read_cache.h"
 #include "projections/store.h"
 
@@ -70,6 +72,21 @@ struct Services {
   // log) away from the I/O threads, which would serve nothing else meanwhile. The server gives
   // them a thread of their own. Empty: on the thread that received the request.
   Runner slow_reads = {};
+  // Where requests carrying X-Agate-Min-Position wait for this node to apply it, for at most
+  // min_position_wait (then 503). Null: a position not yet applied is a 503 at once.
+  PositionWaiter* positions = nullptr;
+  std::chrono::milliseconds min_position_wait{5000};
+};
+
+// The headers of the consistency contract (docs/api/README.md): every answer names the log
+// position it stands at; a request may ask to be answered only once that node has applied one.
+inline constexpr std::string_view kPositionHeader = "X-Agate-Position";
+inline constexpr std::string_view kMinPositionHeader = "X-Agate-Min-Position";
+
+// Where a request's answer stands in the log: set by the handler's read snapshot or by the
+// writer's outcome, and sent in X-Agate-Position. Shared by the copies of a request.
+struct AnswerPosition {
+  std::optional<std::uint64_t> value;
 };
 
 // A request after routing, authentication and version negotiation.
@@ -81,6 +98,7 @@ struct ApiRequest {
   engine::Context context;                          // who asks, at which version
   std::string request_id;                           // req-<uuid>, also in context
   bool versioned = false;                           // under /v2: echo the version headers
+  std::shared_ptr<AnswerPosition> position = std::make_shared<AnswerPosition>();
 
   const engine::ApiVersion& version() const { return context.version; }
   // The query parameter's value, if given (the last one if repeated).
@@ -133,7 +151,12 @@ Response error_response(unsigned status, std::string_view message, unsigned http
 unsigned status_of(engine::errc code);
 Response rejection_response(const ApiRequest& req, const engine::Rejection& r);
 
-// Submits `command` to the writer and answers with `on_accepted(events)` or the rejection.
+// A read transaction for answering `req`: the log position it sees becomes the answer's
+// X-Agate-Position (the first snapshot's, if a handler takes several).
+lmdb::Txn begin_read(Services& services, const ApiRequest& req);
+
+// Submits `command` to the writer and answers with `on_accepted(events)` or the rejection; the
+// answer's X-Agate-Position is the outcome's (Writer::submit_positioned).
 void submit(Services& services, const ApiRequest& req, engine::Command command,
             std::function<Response(const std::vector<events::Event>&)> on_accepted,
             Respond respond);

@@ -578,7 +578,7 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
         s, req, engine::AttachGroup{share_id, access_to, std::move(locks)},
         [&s, req](const std::vector<events::Event>& events) {
           const auto& attached = std::get<events::GroupAttached>(events.at(0).body);
-          auto txn = lmdb::Txn::begin_read(s.env);
+          auto txn = begin_read(s, req);
           auto mapping = s.store.state(txn)->mapping(attached.mapping_id);
           auto share = s.store.share(txn, attached.share_id);
           if (!mapping || !share) return error_response(req, 404, kResourceNotFound);
@@ -596,7 +596,7 @@ void allow_access(Services& s, const ApiRequest& req, std::string_view name,
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>& events) {
         const auto& allowed = std::get<events::RuleAllowed>(events.at(0).body);
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto rule = s.store.state(txn)->rule(allowed.rule_id);
         auto share = s.store.share(txn, allowed.share_id);
         if (!rule || !share) return error_response(req, 404, kResourceNotFound);
@@ -624,7 +624,7 @@ void deny_access(Services& s, const ApiRequest& req, std::string_view name,
 void access_list(Services& s, const ApiRequest& req, std::string_view name,
                  const boost::json::value& value, Respond respond) {
   if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
   // The same answer as /share-access-rules without a filter, which 2.45 replaced it with.
@@ -642,7 +642,7 @@ void access_sync(Services& s, const ApiRequest& req, std::string_view name,
 void list_access_groups(Services& s, const ApiRequest& req, std::string_view name,
                         const boost::json::value& value, Respond respond) {
   if (!no_arguments(value)) return respond(takes_no_arguments(req, name));
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, kShareNotFoundForAction));
   boost::json::array groups;
@@ -791,7 +791,7 @@ void list_rules(Services& s, const ApiRequest& req, Respond respond) {
           fmt::format("Invalid or unsupported share access level: {}.", *filter.access_level)));
     }
   }
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, *share_id);
   if (!share)
     return respond(error_response(req, 400, fmt::format("Share {} not found.", *share_id)));
@@ -801,7 +801,7 @@ void list_rules(Services& s, const ApiRequest& req, Respond respond) {
 
 void show_rule(Services& s, const ApiRequest& req, Respond respond) {
   const std::string& id = req.params[0];
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto state = s.store.state(txn);
   if (auto rule = state->rule(id)) {
     if (auto share = visible_share(s, req, txn, rule->share_id)) {
@@ -843,7 +843,7 @@ void update_rule(Services& s, const ApiRequest& req, Respond respond) {
   submit(
       s, req, engine::UpdateAccessLevel{req.params[0], std::move(level)},
       [&s, req](const std::vector<events::Event>& events) {
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto rule = s.store.state(txn)->rule(req.params[0]);
         auto share = rule ? s.store.share(txn, rule->share_id) : std::nullopt;
         if (!rule || !share) return error_response(req, 404, rule_not_found(req.params[0]));
@@ -939,7 +939,7 @@ boost::json::value effective_access_view(Services& s, const lmdb::Txn& txn, Shar
 }
 
 void effective_access(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) {
     return respond(

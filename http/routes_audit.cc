@@ -93,7 +93,7 @@ void effective_access_at(Services& s, const ApiRequest& req, Respond respond) {
   if (!bad && as_of.seq && as_of.time_micros) bad = "Give either 'at' or 'seq', not both.";
   if (bad) return respond(error_response(req, 400, *bad));
   scan_log(s, req, std::move(respond), [&s, as_of](const ApiRequest& req) {
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto answer = audit::access_at(txn, s.log, req.params[0], as_of);
     if (!answer) return audit_error(req, answer.error(), req.params[0]);
     return json_response(req, 200, access_at_view(*answer));
@@ -108,7 +108,7 @@ void access_history(Services& s, const ApiRequest& req, Respond respond) {
   range.to_micros = time_param(req, "until", bad);
   if (bad) return respond(error_response(req, 400, *bad));
   scan_log(s, req, std::move(respond), [&s, range](const ApiRequest& req) {
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto answer = audit::access_history(txn, s.log, req.params[0], range);
     if (!answer) return audit_error(req, answer.error(), req.params[0]);
     return json_response(req, 200, access_history_view(*answer));
@@ -141,7 +141,7 @@ void who_had_access(Services& s, const ApiRequest& req, Respond respond) {
   q.from_micros = *from;
   q.to_micros = *to;
   scan_log(s, req, std::move(respond), [&s, q = std::move(q)](const ApiRequest& req) {
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto answer = audit::who_had_access(txn, s.log, q);
     if (!answer) return audit_error(req, answer.error(), q.share_id.value_or(""));
     return json_response(req, 200, who_had_access_view(q, *answer));

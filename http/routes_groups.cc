@@ -62,7 +62,7 @@ boost::system::result<projections::Page, std::string> page_of(const ApiRequest& 
 void list_groups(Services& s, const ApiRequest& req, Respond respond, bool detail) {
   auto page = page_of(req);
   if (!page) return respond(error_response(req, 400, page.error()));
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   std::optional<std::string> share_id = req.query_value("share_id");
   if (share_id) {
     // A share the caller cannot see has no groups to show.
@@ -96,7 +96,7 @@ std::function<Response(const std::vector<events::Event>&)> respond_with_group(
     for (const auto& e : events) {
       if (auto* c = std::get_if<events::AccessGroupCreated>(&e.body)) id = c->group_id;
     }
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto g = s.store.group(txn, id);
     if (!g) return error_response(req, 404, not_found(id));
     return json_response(req, status, {{"access-group", group_detail(*g)}});
@@ -118,7 +118,7 @@ void create_group(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void show_group(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto g = visible_group(s, req, txn, req.params[0]);
   if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
   respond(json_response(req, 200, {{"access-group", show_view(s, txn, *g)}}));
@@ -163,7 +163,7 @@ void group_action(Services& s, const ApiRequest& req, Respond respond) {
   if (!value.is_null() && !(value.is_object() && value.as_object().empty())) {
     return respond(error_response(req, 400, "'list_shares' takes no arguments."));
   }
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto g = visible_group(s, req, txn, req.params[0]);
   if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
   boost::json::array shares;
@@ -194,7 +194,7 @@ void add_entry(Services& s, const ApiRequest& req, Respond respond) {
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>& events) {
         const auto& added = std::get<events::EntryAdded>(events.at(0).body);
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto state = s.store.state(txn);
         auto entry = state->entry(added.group_id, added.entry_id);
         if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
@@ -204,7 +204,7 @@ void add_entry(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void list_entries(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto g = visible_group(s, req, txn, req.params[0]);
   if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
   boost::json::array entries;
@@ -213,7 +213,7 @@ void list_entries(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void show_entry(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto g = visible_group(s, req, txn, req.params[0]);
   if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
   auto entry = s.store.state(txn)->entry(g->id, req.params[1]);
@@ -240,7 +240,7 @@ void update_entry(Services& s, const ApiRequest& req, Respond respond) {
   submit(
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>&) {
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto entry = s.store.state(txn)->entry(req.params[0], req.params[1]);
         if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
         return json_response(req, 200, {{"entry", entry_view(*entry)}});

@@ -58,7 +58,7 @@ json::object lock_view(const ApiRequest& req, const LockRow& l) {
 }
 
 Response lock_response(Services& s, const ApiRequest& req, const std::string& id) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto lock = s.store.lock(txn, id);
   if (!lock) {
     return error_response(req, 404, fmt::format("Resource lock {} could not be found.", id));
@@ -98,7 +98,7 @@ void update_lock(Services& s, const ApiRequest& req, Respond respond) {
   const std::string id = req.params[0];
   {
     // An unknown lock is a 404 before the body is looked at (Manila gets the lock first).
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto existing = s.store.lock(txn, id);
     if (!existing || !(req.context.is_admin || existing->project_id == req.context.project_id)) {
       return respond(
@@ -132,7 +132,7 @@ void delete_lock(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void show_lock(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto lock = s.store.lock(txn, req.params[0]);
   if (!lock || !(req.context.is_admin || lock->project_id == req.context.project_id)) {
     return respond(error_response(
@@ -238,7 +238,7 @@ void list_locks(Services& s, const ApiRequest& req, Respond respond) {
     project.reset();
   }
 
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   std::vector<LockRow> locks;
   for (auto& l : s.store.locks(txn)) {
     if (project && l.project_id != *project) continue;

@@ -326,7 +326,7 @@ void create_type(Services& s, const ApiRequest& req, Respond respond) {
         for (const auto& e : events) {
           if (auto* b = std::get_if<events::ShareTypeCreated>(&e.body)) id = b->share_type_id;
         }
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto type = s.store.state(txn)->share_type(id);
         if (!type) return error_response(req, 404, type_not_found(id));
         return json_response(req, 200, type_body(req, *type));
@@ -361,7 +361,7 @@ void list_types(Services& s, const ApiRequest& req, Respond respond) {
           req, 400, "Malformed 'extra_specs' filter: a dict such as {'key': 'value'} is expected."));
     }
   }
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto types = s.store.list_share_types(txn);
   std::stable_sort(types.begin(), types.end(),
                    [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -376,7 +376,7 @@ void list_types(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void show_type(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto type = visible_type(s, req, txn, req.params[0]);
   if (!type) return respond(error_response(req, 404, type_not_found(req.params[0])));
   respond(json_response(req, 200, type_body(req, *type)));
@@ -385,7 +385,7 @@ void show_type(Services& s, const ApiRequest& req, Respond respond) {
 // Manila's default type comes from configuration (default_share_type) and is read with an
 // admin context; Agate's is the type named "default".
 void show_default_type(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto type = s.store.state(txn)->share_type_by_name(engine::kDefaultShareType);
   if (!type) return respond(error_response(req, 404, "Default share type not found"));
   respond(json_response(req, 200, type_body(req, *type)));
@@ -425,7 +425,7 @@ void update_type(Services& s, const ApiRequest& req, Respond respond) {
   submit(
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>&) {
-        auto txn = lmdb::Txn::begin_read(s.env);
+        auto txn = begin_read(s, req);
         auto type = s.store.state(txn)->share_type(req.params[0]);
         if (!type) return error_response(req, 404, type_not_found(req.params[0]));
         return json_response(req, 200, type_body(req, *type));
@@ -616,7 +616,7 @@ std::function<Response(const std::vector<events::Event>&)> respond_with_share(Se
     for (const auto& e : events) {
       if (auto* c = std::get_if<events::ShareCreated>(&e.body)) id = c->share_id;
     }
-    auto txn = lmdb::Txn::begin_read(s.env);
+    auto txn = begin_read(s, req);
     auto share = s.store.share(txn, id);
     if (!share) return error_response(req, 404, share_not_found(id));
     ShareViews views(s, req, txn);
@@ -731,7 +731,7 @@ void create_share(Services& s, const ApiRequest& req, Respond respond) {
 }
 
 void show_share(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, share_not_found(req.params[0])));
   ShareViews views(s, req, txn);
@@ -911,7 +911,7 @@ bool matches(const ShareQuery& q, ShareViews& views, const ShareRow& share, bool
 void list_shares(Services& s, const ApiRequest& req, Respond respond, bool detail) {
   auto q = share_query(req);
   if (!q) return respond(error_response(req, 400, q.error()));
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   ShareViews views(s, req, txn);
   std::vector<ShareRow> rows;
   bool empty = q->match_none;
@@ -944,7 +944,7 @@ void list_shares(Services& s, const ApiRequest& req, Respond respond, bool detai
 }
 
 void list_export_locations(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, share_not_found(req.params[0])));
   json::array out;
@@ -957,7 +957,7 @@ void list_export_locations(Services& s, const ApiRequest& req, Respond respond) 
 }
 
 void show_export_location(Services& s, const ApiRequest& req, Respond respond) {
-  auto txn = lmdb::Txn::begin_read(s.env);
+  auto txn = begin_read(s, req);
   auto share = visible_share(s, req, txn, req.params[0]);
   if (!share) return respond(error_response(req, 404, share_not_found(req.params[0])));
   for (const auto& in : s.store.instances(txn, *share)) {

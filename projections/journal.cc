@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <optional>
 
 namespace agate::projections {
 
@@ -16,13 +17,22 @@ class Batch final : public engine::WriteBatch {
 
   const engine::State& state() override { return *state_; }
 
+  events::Seq head() override {
+    if (!head_) head_ = journal_.log().last(txn_);
+    return *head_;
+  }
+  // The last position appended in this transaction, if any.
+  std::optional<events::Seq> appended() const { return appended_; }
+
   void append(std::vector<events::Event>& events) override {
     if (events.empty()) return;
     // On failure the transaction holds part of the events; the writer abandons it (and retries
     // the batch's other commands without this one).
     try {
-      journal_.log().append(txn_, events);
+      head_.reset();  // unknown until the append is done: it may fail halfway
+      const auto last = journal_.log().append(txn_, events);
       for (const auto& e : events) journal_.store().apply(txn_, e, &dirty_);
+      head_ = appended_ = last;
     } catch (const lmdb::Error& e) {
       throw storage_error(e, journal_.env().path());
     }
@@ -33,6 +43,8 @@ class Batch final : public engine::WriteBatch {
   const lmdb::Txn& txn_;
   std::unique_ptr<engine::State> state_;
   std::vector<OutboxEntry>& dirty_;
+  std::optional<events::Seq> head_;
+  std::optional<events::Seq> appended_;
 };
 
 }  // namespace
@@ -60,16 +72,19 @@ engine::StorageError storage_error(const lmdb::Error& e, const std::filesystem::
 
 void Journal::run(const std::function<void(engine::WriteBatch&)>& fn) {
   std::vector<OutboxEntry> dirty;
+  std::optional<events::Seq> appended;
   try {
     auto txn = lmdb::Txn::begin_write(env_);
     {
       Batch batch(*this, txn, dirty);
       fn(batch);
+      appended = batch.appended();
     }
     txn.commit();
   } catch (const lmdb::Error& e) {
     throw storage_error(e, env_.path());
   }
+  if (appended && applied_listener_) applied_listener_(*appended);
   if (listener_) listener_(dirty);
 }
 

@@ -26,6 +26,11 @@ class Journal final : public engine::WriteBackend {
   // (the commit is done: the dispatcher only queues the instances).
   using CommitListener = std::function<void(const std::vector<OutboxEntry>&)>;
   void set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
+  // Called after each commit that appended events, on the writer's thread and before the
+  // commit listener, with the log's new last position (what waits for a position are told).
+  // Set it before the first write; it must be quick and must not throw.
+  using AppliedListener = std::function<void(events::Seq)>;
+  void set_applied_listener(AppliedListener listener) { applied_listener_ = std::move(listener); }
 
   lmdb::Env& env() const { return env_; }
   const events::EventLog& log() const { return log_; }
@@ -36,6 +41,7 @@ class Journal final : public engine::WriteBackend {
   events::EventLog log_;
   Store store_;
   CommitListener listener_;
+  AppliedListener applied_listener_;
 };
 
 // Turns an LMDB failure into the writer's StorageError: a full map or disk is out_of_space.

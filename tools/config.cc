@@ -98,7 +98,21 @@ void load_config_file(const std::filesystem::path& file, Config& config) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
                                   e.source().begin.column, e.description()));
   }
-  check_keys(root, "", {"server", "storage", "auth", "backends", "dispatcher", "shares"});
+  check_keys(root, "", {"server", "storage", "auth", "backends", "dispatcher", "shares", "api"});
+
+  if (auto* api = root["api"].as_table()) {
+    check_keys(*api, "api", {"min_position_wait"});
+    if (auto* n = api->get("min_position_wait")) {
+      // Seconds, whole or not: 0.25 is a quarter of a second.
+      auto v = n->value<double>();
+      if (!v || !(n->is_integer() || n->is_floating_point()) || !(*v >= 0 && *v <= 300)) {
+        throw ConfigError("api.min_position_wait: expected a number from 0 to 300 (seconds)");
+      }
+      config.min_position_wait_ms = static_cast<unsigned>(*v * 1000 + 0.5);
+    }
+  } else if (root.contains("api")) {
+    throw ConfigError("api: expected a table");
+  }
 
   if (auto* shares = root["shares"].as_table()) {
     check_keys(*shares, "shares", {"soft_deleted_share_retention", "recycle_bin_check_interval"});

@@ -26,6 +26,10 @@
 //   recycle_bin_check_interval = 60        # seconds between looks for expired shares (1 to
 //                                          # 86400)
 //
+//   [api]
+//   min_position_wait = 5           # seconds a request with X-Agate-Min-Position waits for
+//                                   # this node to apply it (0 to 300; 0: 503 at once)
+//
 //   [auth]
 //   mode = "noauth"                 # noauth: X-Auth-Token is user_id:project_id[:admin|:reader]
 //                                   # keystone: X-Auth-Token is validated by Keystone
@@ -103,6 +107,8 @@ struct Config {
   unsigned dispatcher_workers = 32;  // driver calls in flight at most
   std::uint64_t soft_deleted_share_retention_seconds = 604800;  // a week, as Manila's default
   unsigned recycle_bin_check_interval_seconds = 60;
+  // How long a request with X-Agate-Min-Position waits for this node to apply it (then 503).
+  unsigned min_position_wait_ms = 5000;
   std::filesystem::path data_dir = "var/agate";
   lmdb::EnvOptions storage;
   std::string auth_mode = "noauth";  // noauth | keystone

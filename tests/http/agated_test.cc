@@ -239,6 +239,37 @@ TEST_F(AgatedTest, ConfigFileSetsListenAndStorage) {
   EXPECT_NE(server.output().find("durability nometasync"), std::string::npos) << server.output();
 }
 
+// The consistency contract over the socket: positions in every answer, reads that ask for one.
+TEST_F(AgatedTest, AnswersNameTheirPositionAndReadsWaitForOne) {
+  const auto config = dir_.path() / "agate.toml";
+  std::ofstream(config) << "[api]\nmin_position_wait = 0.2\n";
+  ServerProcess server(kAgated, data_dir(), {"--config", config.string()});
+  const std::vector<std::pair<std::string, std::string>> alice = {
+      {"X-Auth-Token", "alice:project-a"}};
+  auto created = http_request(server.port(), bhttp::verb::post, "/v2/access-groups",
+                              R"({"access-group": {"name": "web", "access_type": "ip"}})", alice);
+  ASSERT_EQ(created.result_int(), 200) << created.body();
+  EXPECT_EQ(created["X-Agate-Position"], "1");
+  auto with = [&](const std::string& position) {
+    auto headers = alice;
+    headers.emplace_back("X-Agate-Min-Position", position);
+    return http_request(server.port(), bhttp::verb::get, "/v2/access-groups", "", headers);
+  };
+  auto seen = with("1");
+  ASSERT_EQ(seen.result_int(), 200) << seen.body();
+  EXPECT_EQ(seen["X-Agate-Position"], "1");
+  EXPECT_EQ(boost::json::parse(seen.body()).at("access-groups").as_array().size(), 1u);
+  auto ahead = with("50");
+  EXPECT_EQ(ahead.result_int(), 503) << ahead.body();
+  EXPECT_NE(ahead.body().find("up to position 1; the request asks for position 50 or later, "
+                              "which did not arrive within 200 ms"),
+            std::string::npos)
+      << ahead.body();
+  EXPECT_EQ(with("x").result_int(), 400);
+  // And it still stops cleanly.
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(AgatedTest, DeletesTheSharesWhoseTimeInTheRecycleBinIsUp) {
   const auto config = dir_.path() / "agate.toml";
   std::ofstream(config) << "[shares]\nsoft_deleted_share_retention = 1\n"

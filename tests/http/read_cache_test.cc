@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "tests/support/api_harness.h"
 
@@ -55,6 +57,35 @@ TEST(ReadCache, EvictsTheLeastRecentlyUsedOnceTheBudgetIsSpent) {
   EXPECT_TRUE(cache.find("e", {1, 0}));
   EXPECT_LE(cache.stats().bytes, 5000u);
   EXPECT_GE(cache.stats().evictions, 1u);
+}
+
+// Readers on several threads find, put and evict at once (the I/O threads do): under
+// ThreadSanitizer this is where a race in the cache would show; every answer found is one that
+// was put for that key and snapshot.
+TEST(ReadCache, ThreadsFindAndPutAtOnceAndOnlyFindWhatWasPut) {
+  ReadCache cache(20000);  // small: evictions all the time
+  std::atomic<bool> wrong{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 5000; ++i) {
+        const std::string key = "k" + std::to_string(rng() % 40);
+        const Snapshot at{rng() % 4, rng() % 2};
+        const std::string body = key + "@" + std::to_string(at.log_position) + "/" +
+                                 std::to_string(at.flight_generation) + std::string(200, '.');
+        if (auto found = cache.find(key, at)) {
+          if (*found != body) wrong = true;
+        } else {
+          cache.put(key, at, body);
+        }
+        if (i % 500 == 0) (void)cache.stats();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_FALSE(wrong);
+  EXPECT_LE(cache.stats().bytes, 20000u);
 }
 
 TEST(ReadCache, KeepsNothingLargerThanAQuarterOfItsBudget) {

@@ -75,6 +75,7 @@ class HoldingBackend final : public engine::WriteBackend {
   struct Wrapper final : engine::WriteBatch {
     Wrapper(engine::WriteBatch& b, HoldingBackend& o) : inner(b), owner(o) {}
     const engine::State& state() override { return inner.state(); }
+    events::Seq head() override { return inner.head(); }
     void append(std::vector<events::Event>& events) override {
       inner.append(events);
       if (owner.first_.exchange(false)) {
@@ -186,6 +187,7 @@ class FailingBackend final : public engine::WriteBackend {
   struct Wrapper final : engine::WriteBatch {
     explicit Wrapper(engine::WriteBatch& b) : inner(b) {}
     const engine::State& state() override { return inner.state(); }
+    events::Seq head() override { return inner.head(); }
     void append(std::vector<events::Event>& events) override {
       inner.append(events);  // part of the batch is written before the failure
       for (const auto& e : events) {

@@ -12,8 +12,18 @@ std::string ApiResult::message() const {
 ApiHarness::ApiHarness(std::uint64_t seed)
     : engine_(seed),
       auth_(http::make_noauth_authenticator()),
+      positions_(std::make_unique<http::PositionWaiter>(engine_.last().value)),
       services_{engine_.env(), engine_.log(), engine_.store(), engine_.writer(), *auth_} {
   services_.read_cache = &read_cache_;
+  services_.positions = positions_.get();
+  engine_.set_applied_listener(
+      [waiter = positions_.get()](events::Seq position) { waiter->advanced(position.value); });
+}
+
+ApiHarness::~ApiHarness() {
+  // The writer outlives the waiter otherwise: it must not tell a waiter that is gone.
+  engine_.writer().stop();
+  positions_->stop();
 }
 
 ApiResult ApiHarness::call(boost::beast::http::verb method, const std::string& target,

@@ -25,6 +25,7 @@ struct ApiResult {
 class ApiHarness {
  public:
   explicit ApiHarness(std::uint64_t seed = 1);
+  ~ApiHarness();
 
   // Sends one request. `token` goes into X-Auth-Token unless empty; `version` into
   // X-OpenStack-Manila-API-Version unless empty.
@@ -51,6 +52,7 @@ class ApiHarness {
   EngineHarness& engine() { return engine_; }
   http::Services& services() { return services_; }
   http::ReadCache& read_cache() { return read_cache_; }
+  http::PositionWaiter& positions() { return *positions_; }
 
   static constexpr const char* kAdmin = "admin:admin-project:admin";
   static constexpr const char* kAlice = "alice:project-a";
@@ -60,6 +62,8 @@ class ApiHarness {
   EngineHarness engine_;
   std::unique_ptr<http::Authenticator> auth_;
   http::ReadCache read_cache_{64u << 20};  // on, as in agated: every handler test goes through it
+  // As in agated: the journal tells it each position it commits.
+  std::unique_ptr<http::PositionWaiter> positions_;
   http::Services services_;
 };
 

@@ -34,6 +34,7 @@ void EngineHarness::open() {
   auto store = projections::Store::open(*env_, options_);
   journal_ = std::make_unique<projections::Journal>(*env_, log, std::move(store));
   if (listener_) journal_->set_commit_listener(listener_);
+  if (applied_listener_) journal_->set_applied_listener(applied_listener_);
   writer_ = std::make_unique<engine::Writer>(
       *journal_, engine::make_seeded_ids(seed_), engine::WriterOptions{},
       [this] { return clock_.fetch_add(1000); });
@@ -42,6 +43,11 @@ void EngineHarness::open() {
 void EngineHarness::set_commit_listener(projections::Journal::CommitListener listener) {
   listener_ = std::move(listener);
   journal_->set_commit_listener(listener_);
+}
+
+void EngineHarness::set_applied_listener(projections::Journal::AppliedListener listener) {
+  applied_listener_ = std::move(listener);
+  journal_->set_applied_listener(applied_listener_);
 }
 
 void EngineHarness::reopen() {

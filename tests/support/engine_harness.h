@@ -60,6 +60,9 @@ class EngineHarness {
   void reopen();
   // Called after every commit with the instances it put in the outbox (kept across reopen()).
   void set_commit_listener(projections::Journal::CommitListener listener);
+  // Called after every commit that appended events with the log's last position (kept across
+  // reopen()).
+  void set_applied_listener(projections::Journal::AppliedListener listener);
 
   lmdb::Env& env() { return *env_; }
   const projections::Store& store() { return journal_->store(); }
@@ -80,6 +83,7 @@ class EngineHarness {
   std::optional<lmdb::Env> env_;
   std::unique_ptr<projections::Journal> journal_;
   projections::Journal::CommitListener listener_;
+  projections::Journal::AppliedListener applied_listener_;
   std::unique_ptr<engine::Writer> writer_;
 };
 

@@ -64,6 +64,13 @@ TEST_F(ConfigFileTest, EmptyFileKeepsDefaults) {
   // Manila's retention; the purge looks once a minute.
   EXPECT_EQ(c.soft_deleted_share_retention_seconds, 604800u);
   EXPECT_EQ(c.recycle_bin_check_interval_seconds, 60u);
+  EXPECT_EQ(c.min_position_wait_ms, 5000u);
+}
+
+TEST_F(ConfigFileTest, ReadsTheMinPositionWait) {
+  EXPECT_EQ(load("[api]\nmin_position_wait = 2\n").min_position_wait_ms, 2000u);
+  EXPECT_EQ(load("[api]\nmin_position_wait = 0.25\n").min_position_wait_ms, 250u);
+  EXPECT_EQ(load("[api]\nmin_position_wait = 0\n").min_position_wait_ms, 0u);
 }
 
 TEST_F(ConfigFileTest, ReadsTheRecycleBin) {
@@ -185,6 +192,14 @@ TEST_F(ConfigFileTest, ExplainsWhatIsWrong) {
             "shares.recycle_bin_check_interval: expected an integer from 1 to 86400 (seconds)");
   EXPECT_EQ(error_of("[shares]\nretention = 1\n"), "unknown key [shares] retention");
   EXPECT_EQ(error_of("shares = 1\n"), "shares: expected a table");
+  EXPECT_EQ(error_of("[api]\nmin_position_wait = -1\n"),
+            "api.min_position_wait: expected a number from 0 to 300 (seconds)");
+  EXPECT_EQ(error_of("[api]\nmin_position_wait = \"5s\"\n"),
+            "api.min_position_wait: expected a number from 0 to 300 (seconds)");
+  EXPECT_EQ(error_of("[api]\nmin_position_wait = nan\n"),
+            "api.min_position_wait: expected a number from 0 to 300 (seconds)");
+  EXPECT_EQ(error_of("[api]\nwait = 1\n"), "unknown key [api] wait");
+  EXPECT_EQ(error_of("api = 1\n"), "api: expected a table");
   EXPECT_NE(error_of("[server\n").find("agate.toml:1:"), std::string::npos);
 }
 

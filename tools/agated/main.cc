@@ -156,6 +156,15 @@ int main(int argc, char** argv) {
     }
 
     agate::projections::Journal journal(env, log, std::move(store));
+    // Requests that ask for a log position wait here for the journal to reach it.
+    std::uint64_t applied = 0;
+    {
+      auto txn = agate::lmdb::Txn::begin_read(env);
+      applied = log.last(txn).value;
+    }
+    agate::http::PositionWaiter positions(applied);
+    journal.set_applied_listener(
+        [&positions](agate::events::Seq position) { positions.advanced(position.value); });
     agate::engine::Writer writer(journal, agate::engine::make_random_ids());
     agate::drivers::Dispatcher dispatcher(env, journal.store(), writer, std::move(drivers),
                                           {config.dispatcher_workers});
@@ -222,6 +231,8 @@ int main(int argc, char** argv) {
         [&dispatcher](const std::string& instance_id) { return dispatcher.in_flight(instance_id); },
         [&dispatcher] { return dispatcher.flight_generation(); },
         read_cache.get()};
+    services.positions = &positions;
+    services.min_position_wait = std::chrono::milliseconds(config.min_position_wait_ms);
     agate::http::ServerOptions options;
     options.address = config.listen_address;
     options.port = config.listen_port;
@@ -246,6 +257,8 @@ int main(int argc, char** argv) {
       std::filesystem::rename(tmp, port_file);
     }
     server.run();
+    // Waits still pending are answered (503) while the server's state they hand on to exists.
+    positions.stop();
     // Calls in flight are recorded before the writer stops; what remains dirty stays in the
     // outbox for the next start.
     dispatcher.stop();

@@ -323,6 +323,7 @@ class TimedBatch final : public engine::WriteBatch {
     t_.state_ns += ns_since(start);
     return s;
   }
+  events::Seq head() override { return inner_.head(); }
   void append(std::vector<events::Event>& events) override {
     const auto start = Clock::now();
     inner_.append(events);
