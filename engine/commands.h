@@ -69,15 +69,19 @@ struct CreateAccessGroup {
   std::string access_type;  // as sent; validated as Manila validates access types
 };
 
+// if_match, on the commands that change or drop an existing group or entry: the version (the
+// ETag) the caller last read; a different current version refuses the command (412).
 struct UpdateAccessGroup {
   std::string group_id;
   std::optional<std::string> name;
   std::optional<std::string> description;
+  std::optional<std::uint64_t> if_match;
 };
 
 struct DeleteAccessGroup {
   std::string group_id;
   bool force = false;  // detach from every share in the same batch instead of refusing
+  std::optional<std::uint64_t> if_match;
 };
 
 struct AddEntry {
@@ -90,6 +94,7 @@ struct AddEntry {
 struct RemoveEntry {
   std::string group_id;
   std::string entry_id;
+  std::optional<std::uint64_t> if_match;  // the entry's version
 };
 
 // The locks allow_access places with the new rule (2.82): its deletion (with the companion lock
@@ -130,6 +135,7 @@ struct UpdateEntryLevel {
   std::string group_id;
   std::string entry_id;
   std::optional<std::string> access_level;
+  std::optional<std::uint64_t> if_match;  // the entry's version
 };
 
 struct SetRuleMetadata {

@@ -292,6 +292,17 @@ std::optional<Rejection> check_description(std::string_view what, std::string_vi
   return std::nullopt;
 }
 
+// The refusal of a command whose If-Match names another version than the object's current one.
+std::optional<Rejection> check_if_match(std::string_view what, std::string_view id,
+                                        std::uint64_t current,
+                                        const std::optional<std::uint64_t>& if_match) {
+  if (!if_match || *if_match == current) return std::nullopt;
+  return reject(errc::precondition_failed,
+                fmt::format("{} {} is at version {}, not {} (If-Match): it has changed since it "
+                            "was read. Read it again and retry.",
+                            what, id, current, *if_match));
+}
+
 // ---- the deciders, one per command ----------------------------------------------------------
 
 class Decider {
@@ -654,6 +665,7 @@ class Decider {
   Decision operator()(const UpdateAccessGroup& c) {
     auto group = visible_group(c.group_id);
     if (!group) return group.error();
+    if (auto r = check_if_match("Access group", group->id, group->version, c.if_match)) return *r;
     if (!c.name && !c.description) {
       return reject(errc::bad_request, "Nothing to update: give a name or a description.");
     }
@@ -673,6 +685,7 @@ class Decider {
   Decision operator()(const DeleteAccessGroup& c) {
     auto group = visible_group(c.group_id);
     if (!group) return group.error();
+    if (auto r = check_if_match("Access group", group->id, group->version, c.if_match)) return *r;
     if (auto r = refused_by_locks(group->id)) return *r;
     std::vector<MappingRow> mappings;
     s_.for_each_share_of_group(group->id, [&](const MappingRow& m) { mappings.push_back(m); });
@@ -766,6 +779,9 @@ class Decider {
     if (!entry) {
       return reject(errc::not_found,
                     fmt::format("Access group entry {} could not be found.", c.entry_id));
+    }
+    if (auto r = check_if_match("Access group entry", entry->id, entry->version, c.if_match)) {
+      return *r;
     }
     out_.emit(group->project_id, events::EntryRemoved{group->id, entry->id});
     return out_.take();
@@ -919,6 +935,9 @@ class Decider {
     if (!entry) {
       return reject(errc::not_found,
                     fmt::format("Access group entry {} could not be found.", c.entry_id));
+    }
+    if (auto r = check_if_match("Access group entry", entry->id, entry->version, c.if_match)) {
+      return *r;
     }
     if (entry->access_level == *level) return out_.take();
     const RuleIdentity key{entry->access_type, rule_identity(entry->access_type, entry->access_to)};

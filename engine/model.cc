@@ -10,6 +10,7 @@ std::string_view to_string(errc code) {
     case errc::forbidden: return "forbidden";
     case errc::not_found: return "not found";
     case errc::conflict: return "conflict";
+    case errc::precondition_failed: return "precondition failed";
     case errc::over_limit: return "over limit";
     case errc::out_of_space: return "out of space";
     case errc::unavailable: return "unavailable";

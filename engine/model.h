@@ -29,6 +29,9 @@ enum class errc {
   over_limit,    // 413
   out_of_space,  // 507: the LMDB map or the disk is full
   unavailable,   // 503: an infrastructure failure; nothing was written
+  // 412: If-Match named another version than the object's. Stored as a number (idempotency
+  // records): new codes go last.
+  precondition_failed,
 };
 
 std::string_view to_string(errc code);
@@ -130,6 +133,9 @@ struct GroupRow {
   std::int64_t updated_at = 0;  // 0: never updated
   std::uint64_t entry_count = 0;
   std::uint64_t share_count = 0;
+  // The log position of the last event that changed this row (its ETag): a rename, an entry
+  // added, removed or changed, a share attached or detached.
+  std::uint64_t version = 0;
   friend bool operator==(const GroupRow&, const GroupRow&) = default;
 };
 
@@ -140,6 +146,7 @@ struct EntryRow {
   std::string access_to;                    // as given
   AccessLevel access_level = AccessLevel::rw;
   std::int64_t created_at = 0;
+  std::uint64_t version = 0;  // the log position of its addition or its last level change (ETag)
   friend bool operator==(const EntryRow&, const EntryRow&) = default;
 };
 

@@ -392,6 +392,7 @@ unsigned status_of(engine::errc code) {
     case engine::errc::forbidden: return 403;
     case engine::errc::not_found: return 404;
     case engine::errc::conflict: return 409;
+    case engine::errc::precondition_failed: return 412;  // Manila's fault name: computeFault
     case engine::errc::over_limit: return 413;
     case engine::errc::out_of_space: return 507;
     case engine::errc::unavailable: return 503;

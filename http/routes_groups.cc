@@ -12,6 +12,9 @@
 //   GET    /v2/{project_id}/access-groups/{id}/entries/{eid}   show an entry
 //   PUT    /v2/{project_id}/access-groups/{id}/entries/{eid}   change an entry's level
 //   DELETE /v2/{project_id}/access-groups/{id}/entries/{eid}   remove an entry
+//
+// A group's and an entry's view carry their version as an ETag ("42": the log position of the
+// last change); If-Match on PUT and DELETE refuses a stale one with 412 (no lost updates).
 
 #include <fmt/format.h>
 
@@ -23,6 +26,8 @@ namespace agate::http {
 
 namespace {
 
+namespace bhttp = boost::beast::http;
+
 std::string not_found(std::string_view id) {
   return fmt::format("Access group {} could not be found.", id);
 }
@@ -33,6 +38,41 @@ std::optional<engine::GroupRow> visible_group(Services& s, const ApiRequest& req
   auto g = s.store.group(txn, id);
   if (!g || (!req.context.is_admin && g->project_id != req.context.project_id)) return std::nullopt;
   return g;
+}
+
+// The ETag of a version: a strong entity tag, the version in quotes.
+std::string etag(std::uint64_t version) { return fmt::format("\"{}\"", version); }
+
+Response with_etag(Response res, std::uint64_t version) {
+  res.set(bhttp::field::etag, etag(version));
+  return res;
+}
+
+// The version If-Match names: none when the header is absent or "*" (the object exists, which
+// the command checks anyway); else one strong entity tag as ETag gives it.
+boost::system::result<std::optional<std::uint64_t>, std::string> if_match(const ApiRequest& req) {
+  const auto it = req.raw.find(bhttp::field::if_match);
+  if (it == req.raw.end()) return std::optional<std::uint64_t>{};
+  std::string_view v = it->value();
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v == "*") return std::optional<std::uint64_t>{};
+  auto refuse = [&] {
+    return fmt::format(
+        "If-Match must be one entity tag as ETag gives it, such as \"42\", or *; not '{}'.",
+        std::string_view(it->value()).substr(0, 64));
+  };
+  if (v.size() < 3 || v.front() != '"' || v.back() != '"') return refuse();
+  const auto digits = v.substr(1, v.size() - 2);
+  if (digits.size() > 20) return refuse();
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return refuse();
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10) return refuse();
+    n = n * 10 + d;
+  }
+  return std::optional<std::uint64_t>{n};
 }
 
 // Whose groups a list shows: the caller's project, or every project for an admin asking
@@ -99,7 +139,7 @@ std::function<Response(const std::vector<events::Event>&)> respond_with_group(
     auto txn = begin_read(s, req);
     auto g = s.store.group(txn, id);
     if (!g) return error_response(req, 404, not_found(id));
-    return json_response(req, status, {{"access-group", group_detail(*g)}});
+    return with_etag(json_response(req, status, {{"access-group", group_detail(*g)}}), g->version);
   };
 }
 
@@ -121,7 +161,8 @@ void show_group(Services& s, const ApiRequest& req, Respond respond) {
   auto txn = begin_read(s, req);
   auto g = visible_group(s, req, txn, req.params[0]);
   if (!g) return respond(error_response(req, 404, not_found(req.params[0])));
-  respond(json_response(req, 200, {{"access-group", show_view(s, txn, *g)}}));
+  respond(with_etag(json_response(req, 200, {{"access-group", show_view(s, txn, *g)}}),
+                    g->version));
 }
 
 void update_group(Services& s, const ApiRequest& req, Respond respond) {
@@ -135,6 +176,9 @@ void update_group(Services& s, const ApiRequest& req, Respond respond) {
   c.name = r.string("name", false);
   c.description = r.string("description", false);
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  auto version = if_match(req);
+  if (!version) return respond(error_response(req, 400, version.error()));
+  c.if_match = *version;
   submit(s, req, std::move(c), respond_with_group(s, req, req.params[0], 200), std::move(respond));
 }
 
@@ -147,7 +191,9 @@ void delete_group(Services& s, const ApiRequest& req, Respond respond) {
       return respond(error_response(req, 400, "'force' must be true or false."));
     }
   }
-  submit(s, req, engine::DeleteAccessGroup{req.params[0], force},
+  auto version = if_match(req);
+  if (!version) return respond(error_response(req, 400, version.error()));
+  submit(s, req, engine::DeleteAccessGroup{req.params[0], force, *version},
          [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
 }
 
@@ -198,7 +244,8 @@ void add_entry(Services& s, const ApiRequest& req, Respond respond) {
         auto state = s.store.state(txn);
         auto entry = state->entry(added.group_id, added.entry_id);
         if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
-        return json_response(req, 200, {{"entry", entry_view(*entry)}});
+        return with_etag(json_response(req, 200, {{"entry", entry_view(*entry)}}),
+                         entry->version);
       },
       std::move(respond));
 }
@@ -221,7 +268,7 @@ void show_entry(Services& s, const ApiRequest& req, Respond respond) {
     return respond(error_response(
         req, 404, fmt::format("Access group entry {} could not be found.", req.params[1])));
   }
-  respond(json_response(req, 200, {{"entry", entry_view(*entry)}}));
+  respond(with_etag(json_response(req, 200, {{"entry", entry_view(*entry)}}), entry->version));
 }
 
 // {"entry": {"access_level": "ro" | "rw"}}: the entry's level changes on every share the group
@@ -237,19 +284,25 @@ void update_entry(Services& s, const ApiRequest& req, Respond respond) {
   c.entry_id = req.params[1];
   c.access_level = r.string("access_level");
   if (auto e = r.finish()) return respond(error_response(req, 400, *e));
+  auto version = if_match(req);
+  if (!version) return respond(error_response(req, 400, version.error()));
+  c.if_match = *version;
   submit(
       s, req, std::move(c),
       [&s, req](const std::vector<events::Event>&) {
         auto txn = begin_read(s, req);
         auto entry = s.store.state(txn)->entry(req.params[0], req.params[1]);
         if (!entry) return error_response(req, 404, "The entry was removed meanwhile.");
-        return json_response(req, 200, {{"entry", entry_view(*entry)}});
+        return with_etag(json_response(req, 200, {{"entry", entry_view(*entry)}}),
+                         entry->version);
       },
       std::move(respond));
 }
 
 void remove_entry(Services& s, const ApiRequest& req, Respond respond) {
-  submit(s, req, engine::RemoveEntry{req.params[0], req.params[1]},
+  auto version = if_match(req);
+  if (!version) return respond(error_response(req, 400, version.error()));
+  submit(s, req, engine::RemoveEntry{req.params[0], req.params[1], *version},
          [req](const auto&) { return empty_response(req, 202); }, std::move(respond));
 }
 

@@ -71,6 +71,7 @@ boost::json::object group_detail(const engine::GroupRow& g) {
   o["project_id"] = g.project_id;
   o["entry_count"] = g.entry_count;
   o["share_count"] = g.share_count;
+  o["version"] = g.version;  // as the ETag of its show gives it, unquoted
   return o;
 }
 
@@ -81,7 +82,8 @@ boost::json::object entry_view(const engine::EntryRow& e) {
           {"access_to", e.access_to},
           {"access_level", events::to_string(e.access_level)},
           {"created_at", time_value(e.created_at)},
-          {"updated_at", nullptr}};
+          {"updated_at", nullptr},
+          {"version", e.version}};
 }
 
 }  // namespace agate::http

@@ -303,7 +303,7 @@ std::string encode(const engine::GroupRow& r) {
   std::string out;
   RowWriter(out).id(r.id).str(r.project_id).str(r.name).str(r.description)
       .u64(static_cast<std::uint64_t>(r.access_type)).i64(r.created_at).i64(r.updated_at)
-      .u64(r.entry_count).u64(r.share_count);
+      .u64(r.entry_count).u64(r.share_count).u64(r.version);
   return out;
 }
 
@@ -320,6 +320,7 @@ engine::GroupRow decode(std::string_view bytes) {
   row.updated_at = r.i64();
   row.entry_count = r.u64();
   row.share_count = r.u64();
+  row.version = r.u64();
   r.finish();
   return row;
 }
@@ -328,7 +329,8 @@ std::string encode_entry(const engine::EntryRow& r, std::string_view identity_ke
   const bool same = !identity_key.empty() && identity_key.substr(1) == r.access_to;
   std::string out;
   RowWriter w(out);
-  w.id(r.id).u64(static_cast<std::uint64_t>(r.access_level)).i64(r.created_at).boolean(same);
+  w.id(r.id).u64(static_cast<std::uint64_t>(r.access_level)).i64(r.created_at).u64(r.version)
+      .boolean(same);
   if (!same) w.str(r.access_to);
   return out;
 }
@@ -345,6 +347,7 @@ engine::EntryRow decode_entry(std::string_view bytes, std::string_view group_id,
   row.access_type = static_cast<events::AccessType>(type);
   row.access_level = r.enumerant<events::AccessLevel>(kMaxAccessLevel);
   row.created_at = r.i64();
+  row.version = r.u64();
   row.access_to = r.boolean() ? std::string(identity_key.substr(1)) : r.str();
   r.finish();
   return row;

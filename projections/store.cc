@@ -583,8 +583,8 @@ class Applier {
   }
 
   void operator()(const events::AccessGroupCreated& b) {
-    GroupRow row{
-        b.group_id, e_.project_id, b.name, b.description, b.access_type, e_.time_micros, 0, 0, 0};
+    GroupRow row{b.group_id, e_.project_id, b.name,        b.description, b.access_type,
+                 e_.time_micros, 0,         0,      0,            0};
     put_group(row);
     r_.put(d_.lookups, group_name_key(row.project_id, row.name), row.id);
     r_.put(d_.lookups, project_key(Lookup::project_groups, row.project_id, row.id), "");
@@ -619,7 +619,7 @@ class Applier {
   void operator()(const events::EntryAdded& b) {
     auto group = must_group(b.group_id);
     EntryRow entry{b.entry_id,  group.id,       group.access_type,
-                   b.access_to, b.access_level, e_.time_micros};
+                   b.access_to, b.access_level, e_.time_micros, e_.seq.value};
     const auto id = identity_of(group.access_type, b.access_to);
     const auto identity = identity_key(id);
     // One record per identity in the group's stretch, and the entry id in lookups: new ids are
@@ -663,6 +663,7 @@ class Applier {
     auto entry = r_.entry(group.id, pointer->second);
     if (!entry || entry->id != b.entry_id) throw missing("access group entry", b.entry_id);
     entry->access_level = b.access_level;
+    entry->version = e_.seq.value;
     r_.put(d_.groups, group_key(group.id, GroupTag::entry, pointer->second),
            encode_entry(*entry, pointer->second));
     const auto id = identity_of(entry->access_type, entry->access_to);
@@ -961,7 +962,9 @@ class Applier {
   void put_instance(const InstanceRow& in) {
     r_.put(d_.shares, share_key(in.share_id, ShareTag::instance, id_component(in.id)), encode(in));
   }
-  void put_group(const GroupRow& group) {
+  // Every change of a group's row is a new version of it: this event's position.
+  void put_group(GroupRow group) {
+    group.version = e_.seq.value;
     r_.put(d_.lookups, lookup_id(Lookup::group, group.id), encode(group));
   }
 

@@ -199,7 +199,8 @@ class Store {
   //    effective rules hold entered_version (level changes in place, 2.88); shares hold their
   //    mount point name and snapshot_inherit_share_access_support, and lookups the mount point
   //    names in use by back end ('u').
-  static constexpr std::uint32_t kLayoutVersion = 3;
+  // 4: groups and entries hold their version (the position of their last change; the ETag).
+  static constexpr std::uint32_t kLayoutVersion = 4;
   // True if the projections are stamped with kLayoutVersion. A new environment is stamped when
   // the store is opened; projections made before stamps existed, or by another layout, are not.
   bool layout_current(const lmdb::Txn& txn) const;

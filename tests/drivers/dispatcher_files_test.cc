@@ -131,7 +131,7 @@ TEST(DispatcherWithFiles, ExportsMatchTheEffectiveRulesAfterRandomChanges) {
       case 3:
         if (!entries.empty()) {
           const auto e = pick(entries);
-          (void)h.run(alice, engine::RemoveEntry{e.first, e.second});
+          (void)h.run(alice, engine::RemoveEntry{e.first, e.second, std::nullopt});
         }
         break;
       case 4: {

@@ -174,7 +174,7 @@ TEST_F(DispatcherTest, AnEntryLevelUpdateIsReconciledOnEveryAttachedShare) {
   }
   settle();
   const auto calls = fake_->call_count();
-  h_.ok(alice_, engine::UpdateEntryLevel{group, entry, "ro"});
+  h_.ok(alice_, engine::UpdateEntryLevel{group, entry, "ro", std::nullopt});
   settle();
   EXPECT_EQ(fake_->call_count(), calls + shares.size());
   for (const auto& s : shares) {

@@ -207,7 +207,7 @@ TEST_F(ServerLifetimeTest, AWriteAnsweredAfterTheServerIsGoneIsDropped) {
   std::promise<void> release;
   auto released = release.get_future().share();
   writer.submit(testing::EngineHarness::member("project-a"),
-                engine::DeleteAccessGroup{"no-such-group", false},
+                engine::DeleteAccessGroup{"no-such-group", false, std::nullopt},
                 [released](engine::Outcome) { released.wait(); });
   start(api_.services());
   send_in_background(bhttp::verb::post, "/v2/access-groups",

@@ -239,8 +239,9 @@ TEST_F(AuditTest, HistoryNamesEachChangeItsCauseAndTheDriverOutcomesOfThatVersio
   outcome.applied_version = 2;
   outcome.failures = {{{events::AccessType::ip, "10.0.1.0/24"}, "refused"}};
   h.ok(EngineHarness::admin(), engine::RecordDriverOutcome{outcome});
-  h.ok(alice, engine::RemoveEntry{group, extra});                          // v3
-  h.ok(alice, engine::UpdateAccessGroup{group, "renamed", std::nullopt});  // no change of rules
+  h.ok(alice, engine::RemoveEntry{group, extra, std::nullopt});  // v3
+  // No change of rules:
+  h.ok(alice, engine::UpdateAccessGroup{group, "renamed", std::nullopt, std::nullopt});
 
   auto txn = lmdb::Txn::begin_read(h.env());
   auto hist = audit::access_history(txn, h.log(), share);
@@ -436,7 +437,7 @@ TEST_F(AuditTest, FoldAtEveryPointEqualsTheProjectionsOfThatPoint) {
         break;
       case 1:
         if (entries.empty()) continue;
-        c = engine::RemoveEntry{pick(entries).first, pick(entries).second};
+        c = engine::RemoveEntry{pick(entries).first, pick(entries).second, std::nullopt};
         break;
       case 2:
         c = engine::AllowAccess{pick(shares), "ip", address, level, {}};

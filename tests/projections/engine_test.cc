@@ -303,10 +303,10 @@ TEST_F(EngineTest, DeletingAnAttachedGroupNeedsForceWhichDetachesEverywhere) {
   const auto group = h_.create_group(alice_, "g", "ip");
   h_.add_entry(alice_, group, "10.9.0.0/16");
   h_.attach(alice_, share_, group);
-  auto r = h_.refused(alice_, engine::DeleteAccessGroup{group, false});
+  auto r = h_.refused(alice_, engine::DeleteAccessGroup{group, false, std::nullopt});
   EXPECT_EQ(r.code, errc::conflict);
   EXPECT_NE(r.message.find(share_), std::string::npos);
-  const auto events = h_.ok(alice_, engine::DeleteAccessGroup{group, true});
+  const auto events = h_.ok(alice_, engine::DeleteAccessGroup{group, true, std::nullopt});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<events::GroupDetached>(events[0].body));
   EXPECT_TRUE(std::holds_alternative<events::AccessGroupDeleted>(events[1].body));

@@ -158,7 +158,7 @@ TEST_F(LevelUpdateTest, AnEntryTakesTheNewLevelOnEveryAttachedShareInOneEvent) {
     versions.push_back(share_row(s).desired_version);
   }
   const auto unattached = h_.create_share(alice_, "default", "third");
-  auto events = h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro"});
+  auto events = h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro", std::nullopt});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(std::get<events::EntryLevelUpdated>(events[0].body),
             (events::EntryLevelUpdated{group, e, AccessLevel::ro}));
@@ -169,7 +169,7 @@ TEST_F(LevelUpdateTest, AnEntryTakesTheNewLevelOnEveryAttachedShareInOneEvent) {
   }
   EXPECT_EQ(share_row(unattached).desired_version, 0u);
   // The same level again: nothing.
-  EXPECT_TRUE(h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro"}).empty());
+  EXPECT_TRUE(h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro", std::nullopt}).empty());
   EXPECT_EQ(h_.digest(), h_.rebuild_digest());
 }
 
@@ -184,7 +184,7 @@ TEST_F(LevelUpdateTest, AnEntryConflictingOnSomeSharesNamesEachShareAndSource) {
   const auto rule_id = h_.allow(alice_, share_, "ip", "10.0.0.0/24", "ro");
   h_.attach(alice_, second, other);
   const auto last = h_.last();
-  auto r = h_.refused(alice_, engine::UpdateEntryLevel{group, e, "rw"});
+  auto r = h_.refused(alice_, engine::UpdateEntryLevel{group, e, "rw", std::nullopt});
   EXPECT_EQ(r.code, errc::conflict);
   EXPECT_NE(r.message.find("Access rule ip:10.0.0.0/24 (rw) from access group " + group +
                            " entry " + e + " conflicts with "),
@@ -205,15 +205,16 @@ TEST_F(LevelUpdateTest, AnEntryConflictingOnSomeSharesNamesEachShareAndSource) {
 TEST_F(LevelUpdateTest, EntryUpdatesAreRefusedWithMessages) {
   const auto group = h_.create_group(alice_, "AG1", "ip");
   const auto e = h_.add_entry(alice_, group, "10.0.0.0/24");
-  auto bad = h_.refused(alice_, engine::UpdateEntryLevel{group, e, "xx"});
+  auto bad = h_.refused(alice_, engine::UpdateEntryLevel{group, e, "xx", std::nullopt});
   EXPECT_EQ(bad.code, errc::bad_request);
   EXPECT_EQ(bad.message, "Invalid or unsupported share access level: xx.");
-  EXPECT_EQ(h_.refused(alice_, engine::UpdateEntryLevel{group, e, std::nullopt}).message,
-            "Invalid input. Missing 'access_level' in update request.");
-  auto missing = h_.refused(alice_, engine::UpdateEntryLevel{group, "nope", "ro"});
+  EXPECT_EQ(
+      h_.refused(alice_, engine::UpdateEntryLevel{group, e, std::nullopt, std::nullopt}).message,
+      "Invalid input. Missing 'access_level' in update request.");
+  auto missing = h_.refused(alice_, engine::UpdateEntryLevel{group, "nope", "ro", std::nullopt});
   EXPECT_EQ(missing.code, errc::not_found);
   EXPECT_EQ(missing.message, "Access group entry nope could not be found.");
-  auto foreign = h_.refused(mallory_, engine::UpdateEntryLevel{group, e, "ro"});
+  auto foreign = h_.refused(mallory_, engine::UpdateEntryLevel{group, e, "ro", std::nullopt});
   EXPECT_EQ(foreign.code, errc::not_found);
   EXPECT_EQ(foreign.message, "Access group " + group + " could not be found.");
 }
@@ -227,7 +228,7 @@ TEST_F(LevelUpdateTest, TheAuditShowsTheLevelBeforeAndAfterTheChange) {
   const auto id = h_.allow(alice_, share_, "ip", "10.0.0.0/24", "ro");
   const auto before = h_.last();
   h_.ok(alice_, update(id, "rw"));
-  h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro"});
+  h_.ok(alice_, engine::UpdateEntryLevel{group, e, "ro", std::nullopt});
   auto txn = lmdb::Txn::begin_read(h_.env());
   auto then = projections::audit::access_at(txn, h_.log(), share_, {before, std::nullopt});
   ASSERT_TRUE(then);

@@ -121,7 +121,7 @@ TEST_F(LocksTest, ContextsDecideWhoMayDropALock) {
 TEST_F(LocksTest, AGroupLockRefusesItsDeletionEvenWithForce) {
   const auto group = h_.create_group(alice_, "web");
   const auto id = lock(alice_, group, "access_group");
-  auto r = h_.refused(alice_, engine::DeleteAccessGroup{group, true});
+  auto r = h_.refused(alice_, engine::DeleteAccessGroup{group, true, std::nullopt});
   EXPECT_EQ(r.code, errc::forbidden);
   EXPECT_EQ(r.message, "Resource lock/s [" + id + "] prevent delete action.");
   EXPECT_EQ(h_.refused(alice_, engine::CreateResourceLock{group, "access_group", "show", {}}).code,

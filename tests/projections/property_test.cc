@@ -166,8 +166,9 @@ class RandomWorkload {
         return engine::UpdateAccessGroup{id_from(groups_),
                                          chance(50) ? std::optional<std::string>("g" + std::to_string(rng_() % 8))
                                                     : std::nullopt,
-                                         chance(50) ? std::optional<std::string>("d") : std::nullopt};
-      case 7: return engine::DeleteAccessGroup{id_from(groups_), chance(50)};
+                                         chance(50) ? std::optional<std::string>("d") : std::nullopt,
+                                         std::nullopt};
+      case 7: return engine::DeleteAccessGroup{id_from(groups_), chance(50), std::nullopt};
       case 8:
       case 9:
       case 10: {
@@ -180,9 +181,9 @@ class RandomWorkload {
       case 11:
         if (!entries_.empty() && chance(90)) {
           const auto& [g, e] = pick(entries_);
-          return engine::RemoveEntry{g, e};
+          return engine::RemoveEntry{g, e, std::nullopt};
         }
-        return engine::RemoveEntry{id_from(groups_), "no-such-entry"};
+        return engine::RemoveEntry{id_from(groups_), "no-such-entry", std::nullopt};
       case 12:
       case 13: {
         const auto type = type_name();
@@ -293,9 +294,11 @@ class RandomWorkload {
       if (pool.empty()) return engine::UpdateAccessLevel{"no-such-rule", level};
       return engine::UpdateAccessLevel{pool[draw(pool.size())].second, level};
     }
-    if (entries_.empty()) return engine::UpdateEntryLevel{"no-such-group", "no-such-entry", level};
+    if (entries_.empty()) {
+      return engine::UpdateEntryLevel{"no-such-group", "no-such-entry", level, std::nullopt};
+    }
     const auto& [g, e] = entries_[draw(entries_.size())];
-    return engine::UpdateEntryLevel{g, e, level};
+    return engine::UpdateEntryLevel{g, e, level, std::nullopt};
   }
 
   engine::Command recycle_bin_command() {

@@ -208,7 +208,7 @@ TEST_F(RecycleBinTest, GroupEntriesStillReachAShareInTheBin) {
   const auto added = h_.add_entry(alice_, group, "10.0.1.0/24", "ro");
   EXPECT_EQ(effective(share_).size(), 2u);
   EXPECT_EQ(row(share_).desired_version, version + 1);
-  h_.ok(alice_, engine::RemoveEntry{group, kept});
+  h_.ok(alice_, engine::RemoveEntry{group, kept, std::nullopt});
   ASSERT_EQ(effective(share_).size(), 1u);
   EXPECT_EQ(effective(share_).at(0).access_to, "10.0.1.0/24");
   EXPECT_EQ(row(share_).desired_version, version + 2);

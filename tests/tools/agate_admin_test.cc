@@ -275,7 +275,7 @@ TEST_F(AgateAdminTest, AccessHistoryShowsEachChangeAndItsCause) {
 // rule leaving at its old level and coming back at the new one, in one change.
 TEST_F(AgateAdminTest, LevelUpdatesAreReplayedAndInTheAccessHistory) {
   h.ok(alice, engine::UpdateAccessLevel{rule, "rw"});
-  h.ok(alice, engine::UpdateEntryLevel{group, entry, "ro"});
+  h.ok(alice, engine::UpdateEntryLevel{group, entry, "ro", std::nullopt});
   copy_out();
   auto r = admin({"replay", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -130,7 +130,7 @@ inline std::uint64_t build_history(const std::filesystem::path& dir, std::uint64
                                             fmt::format("172.{}.{}.0/24", 16 + g, 100 + i), "ro"});
         }
         for (int i = 0; i < kRemovedPerGroup; ++i) {
-          p.submit(pr.ctx, engine::RemoveEntry{pr.groups[g], pr.entries[g][i]});
+          p.submit(pr.ctx, engine::RemoveEntry{pr.groups[g], pr.entries[g][i], std::nullopt});
         }
       }
       for (int s = 0; s < kShares; ++s) {
