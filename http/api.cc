@@ -165,15 +165,6 @@ void healthz(Services& services, const ApiRequest& req, Respond respond) {
   respond(json_response(req, 200, body));
 }
 
-// A log position as X-Agate-Position writes it: decimal digits only, within 64 bits.
-std::optional<std::uint64_t> parse_position(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // The position this node has applied: the waiter's (what it has been told), else the log's.
 std::uint64_t applied_position(Services& services) {
   if (services.positions) return services.positions->applied();
@@ -402,6 +393,14 @@ unsigned status_of(engine::errc code) {
 
 Response rejection_response(const ApiRequest& req, const engine::Rejection& r) {
   return error_response(req, status_of(r.code), r.message);
+}
+
+std::optional<std::uint64_t> parse_position(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 lmdb::Txn begin_read(Services& services, const ApiRequest& req) {

@@ -108,6 +108,9 @@ struct ApiRequest {
 // An integer query parameter ("+5" and surrounding spaces accepted, as Python's int()); nullopt
 // if it is not one.
 std::optional<std::int64_t> parse_query_int(std::string_view text);
+// A log position as X-Agate-Position (and an ETag, in its quotes) writes it: decimal digits
+// only, within 64 bits; nullopt if it is not one.
+std::optional<std::uint64_t> parse_position(std::string_view text);
 
 // Answers a request exactly once, from any thread.
 using Respond = std::function<void(Response)>;

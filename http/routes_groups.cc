@@ -63,16 +63,9 @@ boost::system::result<std::optional<std::uint64_t>, std::string> if_match(const 
         std::string_view(it->value()).substr(0, 64));
   };
   if (v.size() < 3 || v.front() != '"' || v.back() != '"') return refuse();
-  const auto digits = v.substr(1, v.size() - 2);
-  if (digits.size() > 20) return refuse();
-  std::uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return refuse();
-    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (n > (UINT64_MAX - d) / 10) return refuse();
-    n = n * 10 + d;
-  }
-  return std::optional<std::uint64_t>{n};
+  const auto version = parse_position(v.substr(1, v.size() - 2));
+  if (!version) return refuse();
+  return version;
 }
 
 // Whose groups a list shows: the caller's project, or every project for an admin asking
